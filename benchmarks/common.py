@@ -1,0 +1,110 @@
+"""Helpers shared by the benchmark scripts: timing, peak memory, machine info, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SHARED_DATA = Path(os.environ.get("EMBEDKIT_SHARED_DATA",
+                                  Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def machine() -> dict[str, Any]:
+    """Where a result was measured: CPU, cores, Python and library versions."""
+    import numpy
+
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "numpy": numpy.__version__,
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor()
+    for mod in ("faiss", "gensim", "scipy", "h5py", "hnswlib", "annoy", "torch"):
+        try:
+            info[mod] = getattr(__import__(mod), "__version__", "?")
+        except ImportError:
+            pass
+    try:
+        import embedkit
+
+        info["embedkit"] = embedkit.__version__
+    except ImportError:
+        pass
+    return info
+
+
+@contextmanager
+def timer() -> Any:
+    """``with timer() as t: ...`` then ``t()`` gives the elapsed seconds."""
+    start = time.perf_counter()
+    end: list[float] = []
+    yield lambda: (end[0] if end else time.perf_counter()) - start
+    end.append(time.perf_counter())
+
+
+def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
+    """The smallest wall time of ``repeat`` calls (noise only ever adds time)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run_measured(code: str, *args: str) -> dict[str, Any]:
+    """Run Python ``code`` in a fresh process and return the JSON of its last stdout line.
+
+    A separate process gives an honest peak-memory figure: the child measures its own
+    ru_maxrss (see :data:`PEAK_RSS_SNIPPET`) and reports it as ``peak_rss_bytes``.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{stderr[-2000:]}")
+    out = json.loads(stdout.strip().splitlines()[-1])
+    return out
+
+
+PEAK_RSS_SNIPPET = (
+    "import resource as _r; _peak = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss * 1024"
+)
+"""Append to child code and put ``_peak`` in its JSON to report the child's own peak RSS."""
+
+
+def markdown_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(name: str, data: dict[str, Any], table_md: str, out_dir: Path = RESULTS) -> Path:
+    """Write ``<name>.json`` (data + machine) and ``<name>.md`` (the readable table)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = {"benchmark": name, "machine": machine(),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), **data}
+    (out_dir / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    (out_dir / f"{name}.md").write_text(f"# {name}\n\n{table_md}")
+    return out_dir / f"{name}.json"

@@ -1,0 +1,5 @@
+"""`python -m embedkit` runs the command line."""
+
+from embedkit.cli import main
+
+raise SystemExit(main())

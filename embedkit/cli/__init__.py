@@ -1,0 +1,100 @@
+"""The `embedkit` command line: a thin adapter over the library.
+
+Each command parses options, makes one library call and formats the result. Data goes to
+stdout; progress bars, warnings and logs to stderr. Errors the user can fix
+(:class:`~embedkit.errors.EmbedkitError`) print one ``Error: ...`` line and exit 1 (bad
+data) or 2 (bad usage), never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from embedkit import __version__, progress
+from embedkit.errors import EmbedkitError
+
+# Command modules, each with a ``register(app)`` function.
+COMMAND_MODULES = [
+    "embedkit.cli.workspace_cmds",
+]
+
+
+class _Group(TyperGroup):
+    """Turns library errors into one ``Error:`` line and an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EmbedkitError as err:
+            fail(str(err), err.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted; nothing was changed", 130)
+        except MemoryError:
+            fail("out of memory; try a smaller --memory budget or fewer dimensions", 1)
+        except OSError as err:
+            where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+            fail(f"{where}{err.strerror or err}", 1)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``Error: message`` on stderr and exit with ``code``."""
+    sys.stderr.write(f"Error: {message}\n")
+    raise typer.Exit(code)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="embedkit",
+    help="Build, import, store, search and use word embeddings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _StderrFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = "Warning: " if record.levelno >= logging.WARNING else ""
+        return prefix + record.getMessage()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"embedkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or info logs (warnings and errors still show)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs on stderr."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Build, import, store, search and use word embeddings.
+
+    Sets live in a workspace folder: --home, else $EMBEDKIT_HOME, else ./indexes.
+    """
+    logger = logging.getLogger("embedkit")
+    logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_StderrFormatter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+    progress.enable(not quiet and sys.stderr.isatty())
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    return app(args=argv, prog_name="embedkit")

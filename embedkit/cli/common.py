@@ -1,0 +1,79 @@
+"""Options and output helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+
+HOME_HELP = "Workspace folder holding the named sets [default: $EMBEDKIT_HOME, else ./indexes]."
+
+
+def home_option() -> Any:
+    return typer.Option(None, "--home", help=HOME_HELP, show_default=False)
+
+
+def json_option() -> Any:
+    return typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
+
+
+def emit_json(data: Any) -> None:
+    """One JSON document on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n")
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def emit_table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None) -> None:
+    """An aligned plain-text table on stdout (numbers right-aligned)."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    if header:
+        cells.insert(0, list(header))
+    if not cells:
+        return
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    numeric = [all(_is_number(row[i]) for row in rows) and bool(rows) for i in range(len(widths))]
+    for n, row in enumerate(cells):
+        parts = [
+            v.rjust(w) if numeric[i] and not (header and n == 0) else v.ljust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        sys.stdout.write("  ".join(parts).rstrip() + "\n")
+
+
+def emit_tsv(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None) -> None:
+    if header:
+        sys.stdout.write("\t".join(header) + "\n")
+    for row in rows:
+        sys.stdout.write("\t".join(_cell(v) for v in row) + "\n")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "" if value is None else str(value)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

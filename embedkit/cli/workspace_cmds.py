@@ -1,0 +1,85 @@
+"""`embedkit list`, `info` and `remove`: the workspace of named sets."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from embedkit import workspace
+from embedkit.cli.common import emit_json, emit_table, home_option, human_bytes, json_option
+
+
+def list_sets(home: str = home_option(), as_json: bool = json_option()) -> None:
+    """List the embedding sets in the workspace.
+
+    Example: embedkit list --json
+    """
+    rows = workspace.list_sets(home)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        typer.echo(f"no sets in {workspace.home_dir(home)}", err=True)
+        return
+    table = [
+        [r["name"], r.get("size"), r.get("dim"), r.get("builder") or r.get("source"),
+         human_bytes(r.get("disk_bytes")), r.get("indexes"), r.get("error", "")]
+        for r in rows
+    ]
+    emit_table(table, ["name", "words", "dim", "source", "disk", "indexes", ""])
+
+
+def info(
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Show a set's size, dimension, provenance, disk size and indexes.
+
+    Example: embedkit info demo --json
+    """
+    data = workspace.describe(name, home)
+    if as_json:
+        emit_json(data)
+        return
+    skip = {"indexes", "json_attrs"}
+    rows = []
+    for key, value in data.items():
+        if key in skip:
+            continue
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, ensure_ascii=False)
+        if key == "disk_bytes":
+            value = f"{value} ({human_bytes(value)})"
+        rows.append([key, value])
+    emit_table(rows)
+    indexes = data["indexes"]
+    typer.echo("")
+    if not indexes:
+        typer.echo("indexes: none (build one with `embedkit index NAME`)")
+        return
+    typer.echo("indexes:")
+    emit_table(
+        [[i.get("name"), i.get("factory", i.get("type")), human_bytes(i.get("file_bytes")),
+          "STALE (rebuild)" if i.get("stale") else "ok"] for i in indexes],
+        ["index", "factory", "size", "status"],
+    )
+
+
+def remove(
+    name: str = typer.Argument(..., help="Set name to delete, with its indexes."),
+    home: str = home_option(),
+) -> None:
+    """Delete a set and its indexes from the workspace.
+
+    Example: embedkit remove old-glove
+    """
+    folder = workspace.remove(name, home)
+    typer.echo(f"removed {folder}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_sets)
+    app.command("info")(info)
+    app.command("remove")(remove)

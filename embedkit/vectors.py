@@ -1,0 +1,329 @@
+"""`Vectors`: the one object users hold: words, their float32 rows, counts and provenance.
+
+Built sets (PPMI-SVD, word2vec, fastText) and imported ones (word2vec, GloVe, fastText files)
+are the same type. A set opened from a store reads its rows lazily (one row, a few rows, or
+the whole matrix in one contiguous read); a set made in memory holds a numpy array.
+Exact cosine search here is plain numpy: it needs no index, and it is the reference every
+FAISS index is tested against.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from embedkit.errors import DimensionMismatchError, UnknownWordError, UsageError
+
+
+class MatrixSource(Protocol):
+    """Where a lazily opened set's rows come from (see :mod:`embedkit.store`)."""
+
+    shape: tuple[int, int]
+
+    def rows(self, ids: np.ndarray) -> np.ndarray: ...
+
+    def read_all(self) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many words of a vocabulary an embedding set covers."""
+
+    found: int
+    total: int
+    subword: int = 0
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def fraction(self) -> float:
+        return (self.found + self.subword) / self.total if self.total else 0.0
+
+
+class Vectors:
+    """Words and their vectors.
+
+    Parameters
+    ----------
+    words : sequence of str
+        The vocabulary, in row order (by default the most frequent first).
+    matrix : ndarray (n, dim) float32, or a :class:`MatrixSource` for lazy rows.
+    counts : ndarray (n,) int64, optional
+        Corpus frequencies where known.
+    metadata : dict, optional
+        Provenance: ``source``, ``source_sha256``, ``builder``, ``params``, ``stats``, ...
+    subwords : :class:`embedkit.subwords.Subwords`, optional
+        fastText n-gram tables; they give vectors to words outside the vocabulary.
+    """
+
+    def __init__(
+        self,
+        words: Sequence[str],
+        matrix: np.ndarray | MatrixSource,
+        counts: np.ndarray | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        subwords: Any = None,
+    ):
+        self.words: list[str] = list(words)
+        self.key_to_index: dict[str, int] = {}
+        for i, word in enumerate(self.words):
+            self.key_to_index.setdefault(word, i)
+        if isinstance(matrix, np.ndarray):
+            if matrix.ndim != 2:
+                raise DimensionMismatchError(f"vectors must be 2-D, got shape {matrix.shape}")
+            matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+            self._matrix: np.ndarray | None = matrix
+            self._source: MatrixSource | None = None
+            shape = matrix.shape
+        else:
+            self._matrix = None
+            self._source = matrix
+            shape = tuple(matrix.shape)
+        if shape[0] != len(self.words):
+            raise DimensionMismatchError(f"{len(self.words)} words but {shape[0]} vector rows")
+        self._shape = (int(shape[0]), int(shape[1]))
+        if counts is not None:
+            counts = np.asarray(counts, dtype=np.int64)
+            if counts.shape != (len(self.words),):
+                raise DimensionMismatchError(f"{len(self.words)} words but {counts.size} counts")
+        self.counts: np.ndarray | None = counts
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.subwords = subwords
+        self._unit: np.ndarray | None = None
+
+    # -- basic protocol -------------------------------------------------------------
+    def close(self) -> None:
+        """Close the store file behind a lazily opened set (rows read so far stay)."""
+        h5 = getattr(self, "_h5", None)
+        if h5 is not None:
+            h5.close()
+            self._h5 = None
+
+    def __enter__(self) -> Vectors:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._shape[0]
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __iter__(self):
+        return iter(self.words)
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.vector(word)
+
+    def __repr__(self) -> str:
+        source = self.metadata.get("source", "memory")
+        return f"Vectors({len(self)} words x {self.dim} dims, source={source!r})"
+
+    @property
+    def dim(self) -> int:
+        return self._shape[1]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._shape
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The whole (n, dim) float32 matrix; a lazily opened set reads it in one go."""
+        if self._matrix is None:
+            assert self._source is not None
+            self._matrix = np.ascontiguousarray(self._source.read_all(), dtype=np.float32)
+        return self._matrix
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._matrix is not None
+
+    def rows(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Rows by id, without loading the whole matrix of a lazily opened set."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self._matrix is not None or self._source is None:
+            return self.matrix[ids]
+        return np.asarray(self._source.rows(ids), dtype=np.float32)
+
+    # -- lookup -----------------------------------------------------------------------
+    def index(self, word: str) -> int:
+        """Row of ``word``; raises :class:`UnknownWordError` with close spellings."""
+        try:
+            return self.key_to_index[word]
+        except KeyError:
+            raise UnknownWordError(word, self.suggest(word)) from None
+
+    def vector(self, word: str) -> np.ndarray:
+        """The vector of ``word``: its row, or its subword vector for an unknown word."""
+        i = self.key_to_index.get(word)
+        if i is not None:
+            return self.rows([i])[0]
+        if self.subwords is not None:
+            return self.subwords.vector(word)
+        raise UnknownWordError(word, self.suggest(word))
+
+    def get(self, word: str, default: np.ndarray | None = None) -> np.ndarray | None:
+        try:
+            return self.vector(word)
+        except UnknownWordError:
+            return default
+
+    def suggest(self, word: str, n: int = 5) -> list[str]:
+        """Close spellings of ``word`` in the vocabulary (for error messages)."""
+        if not self.words:
+            return []
+        lower = word.lower()
+        if lower != word and lower in self.key_to_index:
+            return [lower]
+        size = len(word)
+        # difflib is quadratic per candidate: compare only with words of similar length
+        # among the 200,000 most frequent, which keeps the hint instant on big sets.
+        candidates = [w for w in self.words[:200_000] if abs(len(w) - size) <= 2]
+        return difflib.get_close_matches(word, candidates, n=n, cutoff=0.75)
+
+    # -- derived sets -------------------------------------------------------------------
+    def _derive(self, words, matrix, counts, **meta) -> Vectors:
+        metadata = dict(self.metadata)
+        metadata.update(meta)
+        return Vectors(words, matrix, counts, metadata, self.subwords)
+
+    def normalized(self) -> Vectors:
+        """A copy with L2-normalised rows (zero rows stay zero)."""
+        return self._derive(self.words, unit_rows(self.matrix), self.counts, normalized=True)
+
+    def unit_matrix(self) -> np.ndarray:
+        """L2-normalised rows, computed once and cached (used by exact search)."""
+        if self._unit is None:
+            self._unit = unit_rows(self.matrix)
+        return self._unit
+
+    def top(self, n: int) -> Vectors:
+        """The ``n`` most frequent words (by counts where known, else row order)."""
+        if n <= 0:
+            raise UsageError(f"top(n) needs n > 0, got {n}")
+        order = self.frequency_order()[:n]
+        return self._take(np.sort(order) if self.counts is None else order)
+
+    def frequency_order(self) -> np.ndarray:
+        """Row ids from most to least frequent (row order when counts are unknown)."""
+        if self.counts is None:
+            return np.arange(len(self))
+        return np.argsort(-self.counts, kind="stable")
+
+    def subset(self, words: Iterable[str]) -> Vectors:
+        """A set holding only ``words``, in the order given."""
+        return self._take(np.array([self.index(w) for w in words], dtype=np.int64))
+
+    def _take(self, ids: np.ndarray) -> Vectors:
+        counts = None if self.counts is None else self.counts[ids]
+        return self._derive([self.words[i] for i in ids], self.rows(ids), counts)
+
+    def embedding_matrix(
+        self,
+        word_index: Mapping[str, int] | Sequence[str],
+        oov: str = "zeros",
+        seed: int = 0,
+        use_subwords: bool = True,
+    ) -> tuple[np.ndarray, Coverage]:
+        """The matrix a classifier's embedding layer starts from.
+
+        Parameters
+        ----------
+        word_index : mapping word -> row, or a sequence of words (row = position).
+            Rows not named (e.g. 0 kept for padding) are zeros.
+        oov : "zeros" or "random"
+            Rows of words this set does not cover: zeros, or normal noise with the
+            standard deviation of the stored vectors (seeded).
+        use_subwords : bool
+            Give uncovered words their fastText subword vector when the set has tables.
+
+        Returns
+        -------
+        matrix : ndarray (max row + 1, dim) float32
+        coverage : :class:`Coverage`
+        """
+        if oov not in ("zeros", "random"):
+            raise UsageError(f"oov must be 'zeros' or 'random', got {oov!r}")
+        if not isinstance(word_index, Mapping):
+            word_index = {w: i for i, w in enumerate(word_index)}
+        size = max(word_index.values(), default=-1) + 1
+        out = np.zeros((size, self.dim), dtype=np.float32)
+        known = [(w, i) for w, i in word_index.items() if w in self.key_to_index]
+        if known:
+            rows = np.array([self.key_to_index[w] for w, _ in known], dtype=np.int64)
+            out[[i for _, i in known]] = self.rows(rows)
+        missing = [w for w in word_index if w not in self.key_to_index]
+        subword = 0
+        if use_subwords and self.subwords is not None:
+            for w in missing:
+                out[word_index[w]] = self.subwords.vector(w)
+            subword, missing = len(missing), []
+        if oov == "random" and missing:
+            rng = np.random.default_rng(seed)
+            scale = float(np.std(self.rows(np.arange(min(len(self), 10_000))))) or 1.0
+            noise = rng.normal(0.0, scale, (len(missing), self.dim)).astype(np.float32)
+            out[[word_index[w] for w in missing]] = noise
+        return out, Coverage(len(known), len(word_index), subword, missing)
+
+    # -- exact cosine search ----------------------------------------------------------
+    def query_vector(self, word_or_vector: str | np.ndarray) -> np.ndarray:
+        """A query as a float32 vector of this set's dimension."""
+        if isinstance(word_or_vector, str):
+            return self.vector(word_or_vector)
+        vec = np.asarray(word_or_vector, dtype=np.float32).reshape(-1)
+        if vec.size != self.dim:
+            raise DimensionMismatchError(
+                f"query vector has dimension {vec.size}, the set has dimension {self.dim}"
+            )
+        return vec
+
+    def most_similar(
+        self,
+        word_or_vector: str | np.ndarray,
+        k: int = 10,
+        exclude: Iterable[str] = (),
+        restrict: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest words by cosine similarity (exact, numpy).
+
+        A query word is excluded from its own answers, as are the words in ``exclude``.
+        ``restrict`` limits the search to the first (most frequent) rows.
+        """
+        if k <= 0:
+            raise UsageError(f"k must be positive, got {k}")
+        excluded = set(exclude)
+        if isinstance(word_or_vector, str):
+            excluded.add(word_or_vector)
+        query = unit_rows(self.query_vector(word_or_vector)[None, :])[0]
+        unit = self.unit_matrix()
+        if restrict is not None:
+            unit = unit[:restrict]
+        scores = unit @ query
+        skip = [self.key_to_index[w] for w in excluded if self.key_to_index.get(w, -1) < len(unit)]
+        scores[skip] = -np.inf
+        take = min(k, len(scores) - len(skip))
+        if take <= 0:
+            return []
+        top = np.argpartition(-scores, take - 1)[:take]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [(self.words[i], float(scores[i])) for i in top]
+
+    def similarity(self, word_a: str, word_b: str) -> float:
+        """Cosine similarity of two words (their subword vectors where unknown)."""
+        a, b = self.vector(word_a), self.vector(word_b)
+        denom = float(np.linalg.norm(a) * np.linalg.norm(b))
+        return float(a @ b) / denom if denom else 0.0
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """A float32 copy of ``matrix`` with L2-normalised rows; zero rows stay zero."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
