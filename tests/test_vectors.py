@@ -1,0 +1,135 @@
+"""Vectors: lookup, derived sets, embedding matrices and exact search on real vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from embedkit import Vectors
+from embedkit.errors import DimensionMismatchError, UnknownWordError, UsageError
+from embedkit.subwords import Subwords
+
+
+@pytest.fixture(scope="module")
+def lee(gensim_data):
+    """gensim's own load of a real fastText .vec file, and the same rows as Vectors."""
+    kv = KeyedVectors.load_word2vec_format(gensim_data / "lee_fasttext.vec")
+    counts = np.arange(len(kv), 0, -1)
+    return kv, Vectors(kv.index_to_key, kv.vectors, counts=counts, metadata={"source": "lee"})
+
+
+def test_lookup_protocol(lee):
+    kv, v = lee
+    assert len(v) == len(kv) and v.dim == kv.vector_size
+    assert "the" in v and "no-such-word-xyz" not in v
+    np.testing.assert_array_equal(v["night"], kv["night"])
+    assert v.index("night") == kv.key_to_index["night"]
+    assert v.get("no-such-word-xyz") is None
+
+
+def test_unknown_word_suggests_close_spellings(lee):
+    _, v = lee
+    with pytest.raises(UnknownWordError) as err:
+        v["goverment"]
+    assert "government" in err.value.suggestions
+    assert "'goverment'" in str(err.value)
+
+
+def test_most_similar_equals_gensim(lee):
+    kv, v = lee
+    for word in ["night", "president", "Australia", "police", "fire"]:
+        ours = v.most_similar(word, k=10)
+        theirs = kv.most_similar(word, topn=10)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
+
+
+def test_most_similar_by_vector_and_exclude(lee):
+    kv, v = lee
+    query = kv["night"] + kv["day"]
+    ours = v.most_similar(query, k=5, exclude=["night"])
+    theirs = [(w, s) for w, s in kv.similar_by_vector(query, topn=6) if w != "night"][:5]
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    with pytest.raises(DimensionMismatchError, match="dimension 3"):
+        v.most_similar(np.ones(3))
+    with pytest.raises(UsageError):
+        v.most_similar("night", k=0)
+
+
+def test_most_similar_restricted_to_frequent_rows(lee):
+    kv, v = lee
+    ours = v.most_similar("night", k=5, restrict=500)
+    theirs = kv.most_similar("night", topn=5, restrict_vocab=500)
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    assert all(v.index(w) < 500 for w, _ in ours)
+
+
+def test_normalized_is_a_copy_with_unit_rows(lee):
+    _, v = lee
+    n = v.normalized()
+    np.testing.assert_allclose(np.linalg.norm(n.matrix, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(np.linalg.norm(v.matrix, axis=1), 1.0)  # original untouched
+    assert n.metadata["normalized"] is True
+
+
+def test_zero_rows_stay_zero_and_never_match():
+    v = Vectors(["a", "b", "zero"], np.array([[1, 0], [0.9, 0.1], [0, 0]], dtype=np.float32))
+    assert np.all(v.normalized()["zero"] == 0)
+    assert v.most_similar("a", k=2)[0][0] == "b"
+    assert v.most_similar("a", k=2)[1][1] == 0.0
+
+
+def test_top_and_subset(lee):
+    _, v = lee
+    shuffled = Vectors(v.words, v.matrix, counts=np.r_[1, v.counts[1:]])  # "the" made rare
+    top = shuffled.top(3)
+    assert top.words == [v.words[1], v.words[2], v.words[3]]
+    np.testing.assert_array_equal(top.matrix, v.matrix[1:4])
+    sub = v.subset(["night", "the"])
+    assert sub.words == ["night", "the"]
+    np.testing.assert_array_equal(sub["the"], v["the"])
+    assert list(sub.counts) == [v.counts[v.index("night")], v.counts[v.index("the")]]
+    with pytest.raises(UnknownWordError):
+        v.subset(["night", "zzzqqq"])
+
+
+def test_embedding_matrix_rows_and_coverage(lee):
+    _, v = lee
+    word_index = {"night": 1, "the": 2, "qqqzzz": 3, "president": 5}
+    matrix, coverage = v.embedding_matrix(word_index)
+    assert matrix.shape == (6, v.dim)
+    np.testing.assert_array_equal(matrix[1], v["night"])
+    np.testing.assert_array_equal(matrix[5], v["president"])
+    assert not matrix[0].any() and not matrix[3].any() and not matrix[4].any()
+    assert (coverage.found, coverage.total, coverage.missing) == (3, 4, ["qqqzzz"])
+    assert coverage.fraction == 0.75
+
+    random_a, _ = v.embedding_matrix(word_index, oov="random", seed=7)
+    random_b, _ = v.embedding_matrix(word_index, oov="random", seed=7)
+    np.testing.assert_array_equal(random_a, random_b)
+    assert random_a[3].any() and not random_a[0].any()
+    np.testing.assert_array_equal(random_a[1], v["night"])
+    with pytest.raises(UsageError, match="oov"):
+        v.embedding_matrix(word_index, oov="mean")
+
+
+def test_subwords_match_gensim_fasttext(gensim_data):
+    from gensim.models.fasttext import load_facebook_vectors
+
+    kv = load_facebook_vectors(str(gensim_data / "lee_fasttext.bin"))
+    table = Subwords(kv.vectors_ngrams, kv.min_n, kv.max_n, kv.bucket)
+    v = Vectors(kv.index_to_key, kv.vectors, subwords=table)
+    for word in ["nightfall", "presidentially", "xyzzy", "q"]:
+        assert word not in v
+        np.testing.assert_allclose(v[word], kv[word], rtol=1e-6, atol=1e-7)
+    matrix, coverage = v.embedding_matrix(["night", "nightfall"])
+    assert coverage.subword == 1 and coverage.fraction == 1.0
+    np.testing.assert_allclose(matrix[1], kv["nightfall"], rtol=1e-6, atol=1e-7)
+
+
+def test_constructor_rejects_mismatched_shapes():
+    with pytest.raises(DimensionMismatchError):
+        Vectors(["a", "b"], np.zeros((3, 2)))
+    with pytest.raises(DimensionMismatchError):
+        Vectors(["a"], np.zeros((1, 2)), counts=[1, 2])

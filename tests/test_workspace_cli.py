@@ -1,0 +1,112 @@
+"""Workspace commands: list, info, remove; --home and $EMBEDKIT_HOME; CLI error manners."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from embedkit import Vectors, save, workspace
+from embedkit.errors import NameExistsError, NotFoundError, UsageError
+from tests.cli_helpers import run_cli
+
+
+@pytest.fixture()
+def glove_set(home, gensim_data):
+    kv = KeyedVectors.load_word2vec_format(gensim_data / "test_glove.txt", no_header=True)
+    vectors = Vectors(kv.index_to_key, kv.vectors,
+                      metadata={"source": "test_glove.txt", "params": {"format": "glove"}})
+    save(vectors, workspace.target_path("glove", home))
+    return vectors
+
+
+def test_list_and_info_json(glove_set, home):
+    result = run_cli("list", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert [r["name"] for r in rows] == ["glove"]
+    assert rows[0]["size"] == len(glove_set) and rows[0]["dim"] == glove_set.dim
+
+    info = json.loads(run_cli("info", "glove", "--json").stdout)
+    assert info["size"] == len(glove_set) and info["dim"] == glove_set.dim
+    assert info["params"] == {"format": "glove"}
+    assert info["disk_bytes"] == (home / "glove" / "vectors.h5").stat().st_size
+    assert info["indexes"] == []
+
+
+def test_info_table_and_path_argument(glove_set, home):
+    result = run_cli("info", str(home / "glove" / "vectors.h5"))
+    assert result.exit_code == 0
+    assert "test_glove.txt" in result.stdout and "indexes: none" in result.stdout
+    assert result.stderr == ""
+
+
+def test_home_option_overrides_environment(glove_set, home, tmp_path):
+    other = tmp_path / "elsewhere"
+    assert json.loads(run_cli("list", "--json", "--home", str(other)).stdout) == []
+    assert json.loads(run_cli("list", "--json").stdout)[0]["name"] == "glove"
+
+
+def test_remove(glove_set, home):
+    assert run_cli("remove", "glove").exit_code == 0
+    assert not (home / "glove").exists()
+    result = run_cli("remove", "glove")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no embedding set named 'glove'")
+
+
+def test_unknown_name_lists_available_sets(glove_set):
+    result = run_cli("info", "glvoe")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0  # one line
+    assert result.stderr.startswith("Error: no embedding set named 'glvoe'; sets in ")
+    assert "glove" in result.stderr
+
+
+def test_not_a_store_is_one_line_error(tmp_path, home):
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not hdf5")
+    result = run_cli("info", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {bad}: not an embedkit store (not an HDF5 file)\n"
+
+
+def test_bad_usage_exits_2(home):
+    result = run_cli("info")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.stderr
+
+
+def test_target_path_refuses_existing_names(glove_set, home):
+    with pytest.raises(NameExistsError, match="--force"):
+        workspace.target_path("glove", home)
+    assert workspace.target_path("glove", home, force=True) == home / "glove" / "vectors.h5"
+    with pytest.raises(UsageError, match="invalid set name"):
+        workspace.target_path("../evil", home)
+    with pytest.raises(NotFoundError):
+        workspace.store_path("missing.h5")
+
+
+def test_force_keeps_old_set_until_new_is_complete(glove_set, home):
+    from embedkit.store import StoreWriter
+
+    path = workspace.target_path("glove", home, force=True)
+    with pytest.raises(KeyboardInterrupt), StoreWriter(path, 3) as writer:
+        writer.append(["a"], np.ones((1, 3)))
+        raise KeyboardInterrupt
+    with workspace.open_set("glove") as back:
+        assert back.words == glove_set.words
+
+
+def test_every_command_has_help_with_an_example():
+    from embedkit.cli import app
+    from typer.main import get_command
+
+    root = get_command(app)
+    for name, command in root.commands.items():
+        subcommands = getattr(command, "commands", None) or {name: command}
+        for sub in subcommands.values():
+            assert sub.help and "Example" in sub.help, f"{name} {sub.name}: no help/example"
