@@ -1,0 +1,396 @@
+"""Build word vectors from a corpus: PPMI-SVD (count-based) and gensim word2vec/fastText.
+
+The one place that knows the stage order (corpus -> tokens -> vocab -> cooccur -> pmi ->
+svd -> :class:`~embedkit.vectors.Vectors`). :func:`build_ppmi_svd` reads and tokenises the
+corpus once (in a process pool), keeping each document as int32 ids (4 bytes per token),
+builds the vocabulary, counts co-occurrences within the memory budget, weights them and
+factorises; the returned set records every parameter, the corpus files and sizes, token,
+document and vocabulary counts, the time of each stage, and the singular values
+(``metadata["_arrays"]["singular_values"]``, written by the store to ``/extra``).
+
+Defaults follow what Levy, Goldberg & Dagan (2015, TACL 3) found best for SVD: window 2,
+context-distribution smoothing 0.75, no shift, eigenvalue weighting p = 0.5. The
+``lecture`` preset is the lecture's recipe: PPMI with log2 and no smoothing (cds = 1) and
+U Sigma (p = 1).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedkit import progress
+from embedkit.cooccur import CountConfig, count_cooccurrences
+from embedkit.errors import EmbedkitError, UsageError
+from embedkit.pmi import PMIConfig, weight
+from embedkit.svd import SVDConfig, embed, truncated_svd, zero_rows
+from embedkit.tokens import TokenizerConfig
+from embedkit.vectors import Vectors
+from embedkit.vocab import Vocabulary
+
+log = logging.getLogger("embedkit.build")
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Levy, Goldberg & Dagan (2015), Table 5 / sec. 6: the best SVD settings
+    "levy2015": {"weighting": "ppmi", "cds": 0.75, "eig": 0.5, "window": 2},
+    # the lecture: log2 PPMI without smoothing, vectors U Sigma
+    "lecture": {"weighting": "ppmi", "cds": 1.0, "eig": 1.0, "window": 2},
+}
+DEFAULT_PRESET = "levy2015"
+_BATCH_DOCS = 2000
+
+
+def parse_memory(text: str | int) -> int:
+    """Bytes from ``"4G"``, ``"512M"``, ``"1.5GiB"`` or a plain number of bytes."""
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*", str(text))
+    if not m:
+        raise UsageError(f"cannot read memory size {text!r}; write e.g. 4G, 512M or 1.5G")
+    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+# -- reading the corpus once -------------------------------------------------------------
+@dataclass
+class TokenizedCorpus:
+    """Every document as int32 ids into ``words`` (first-seen order), with counts."""
+
+    words: list[str]
+    counts: np.ndarray
+    docs: list[np.ndarray]
+    files: list[dict[str, Any]]
+    stats: dict[str, Any]
+
+    @property
+    def tokens(self) -> int:
+        return int(self.counts.sum())
+
+    def vocabulary(self, min_count: int, max_vocab: int | None) -> Vocabulary:
+        return Vocabulary.from_counts(dict(zip(self.words, self.counts.tolist(), strict=True)),
+                                      min_count, max_vocab)
+
+    def id_docs(self, vocab: Vocabulary) -> Iterator[np.ndarray]:
+        """Documents in ``vocab`` ids; words outside it become -1 (a gap in the window)."""
+        lookup = np.fromiter(map(vocab.word_to_id.get, self.words, repeat(-1)),
+                             dtype=np.int32, count=len(self.words))
+        return (lookup[doc] for doc in self.docs)
+
+
+def token_batches(corpus: Any, tokenizer: TokenizerConfig, workers: int
+                  ) -> Iterator[list[list[str]]]:
+    """Lists of token lists from a ``Corpus``, paths, or an iterable of token lists."""
+    if hasattr(corpus, "token_batches"):
+        yield from corpus.token_batches(tokenizer, workers=workers)
+        return
+    batch: list[list[str]] = []
+    for doc in corpus:
+        batch.append(list(doc))
+        if len(batch) >= _BATCH_DOCS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def open_corpus(corpus: Any, **corpus_options: Any) -> Any:
+    """A ``Corpus`` for a path or a list of paths; anything else is returned as it is."""
+    if isinstance(corpus, (str, os.PathLike)):
+        corpus = [corpus]
+    if isinstance(corpus, Sequence) and corpus and isinstance(corpus[0], (str, os.PathLike)):
+        from embedkit.corpus import Corpus, CorpusConfig
+
+        return Corpus(list(corpus), CorpusConfig(**corpus_options))
+    return corpus
+
+
+def read_tokens(corpus: Any, tokenizer: TokenizerConfig, workers: int = 2) -> TokenizedCorpus:
+    """Tokenise ``corpus`` once, keeping ids (first-seen order) and counts."""
+    word_to_id: dict[str, int] = {}
+    docs: list[np.ndarray] = []
+    with progress.task("reading and tokenising (documents)") as bar:
+        for batch in token_batches(corpus, tokenizer, workers):
+            for tokens in batch:
+                docs.append(_provisional_ids(tokens, word_to_id))
+            bar.advance(len(batch))
+    counts = np.bincount(np.concatenate(docs), minlength=len(word_to_id)) if docs else \
+        np.zeros(0, np.int64)
+    files = [{"path": str(f.path), "bytes": int(f.size)} for f in getattr(corpus, "files", [])]
+    stats = dict(getattr(corpus, "stats", {}) or {})
+    return TokenizedCorpus(list(word_to_id), counts.astype(np.int64), docs, files,
+                           _plain(stats))
+
+
+def _provisional_ids(tokens: list[str], word_to_id: dict[str, int]) -> np.ndarray:
+    ids = np.fromiter(map(word_to_id.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+    for i in np.flatnonzero(ids < 0):  # only the first occurrences of new words
+        ids[i] = word_to_id.setdefault(tokens[i], len(word_to_id))
+    return ids
+
+
+def _plain(stats: Any) -> dict[str, Any]:
+    if hasattr(stats, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        stats = asdict(stats)
+    return {k: v for k, v in dict(stats).items() if isinstance(v, (int, float, str, bool))}
+
+
+# -- PPMI-SVD ------------------------------------------------------------------------------
+def resolve_preset(preset: str | None, **explicit: Any) -> dict[str, Any]:
+    """Preset values, overridden by every explicit (not None) value."""
+    name = preset or DEFAULT_PRESET
+    if name not in PRESETS:
+        raise UsageError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    values = dict(PRESETS[name])
+    values.update({k: v for k, v in explicit.items() if v is not None})
+    return values
+
+
+def build_ppmi_svd(
+    corpus: Any,
+    *,
+    tokenizer: TokenizerConfig | None = None,
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    window: int | None = None,
+    context: str = "window",
+    window_weighting: str = "uniform",
+    subsample: float = 0.0,
+    weighting: str | None = None,
+    cds: float | None = None,
+    shift: float | None = None,
+    dim: int = 300,
+    eig: float | None = None,
+    algorithm: str = "randomized",
+    seed: int = 0,
+    memory: str | int = "2G",
+    preset: str | None = None,
+    workers: int = 2,
+) -> Vectors:
+    """PPMI-SVD word vectors from a corpus (the Python twin of ``embedkit build ppmi``).
+
+    Parameters
+    ----------
+    corpus : a path, a list of paths (read by :class:`embedkit.corpus.Corpus`), a
+        ``Corpus``, or an iterable of token lists (one per document).
+    tokenizer : :class:`TokenizerConfig` (default: lower-case, drop punctuation).
+    min_count, max_vocab : vocabulary limits (count descending, then word).
+    window, context, window_weighting, subsample : see :class:`CountConfig`.
+    weighting, cds, shift : see :class:`PMIConfig`.
+    dim, eig, algorithm, seed : see :class:`SVDConfig`.
+    memory : the counting stage's budget (``"4G"`` or bytes).
+    preset : ``"levy2015"`` (default) or ``"lecture"``; explicit values override it.
+    workers : processes for tokenising and threads for counting.
+
+    Returns
+    -------
+    :class:`Vectors` (vocabulary x dim float32), rows in vocabulary order, with counts.
+    """
+    values = resolve_preset(preset, weighting=weighting, cds=cds, eig=eig, window=window)
+    tokenizer = tokenizer or TokenizerConfig()
+    count_cfg = CountConfig(window=values["window"], context=context, weighting=window_weighting,
+                            subsample=subsample, memory=parse_memory(memory), seed=seed,
+                            workers=workers)
+    pmi_cfg = PMIConfig(weighting=values["weighting"], cds=values["cds"], shift=shift)
+    svd_cfg = SVDConfig(dim=dim, eig=values["eig"], algorithm=algorithm, seed=seed)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    read = read_tokens(open_corpus(corpus), tokenizer, workers)
+    timings["read_tokenize_s"] = _lap(clock)
+    if read.tokens == 0:
+        raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
+    clock = time.perf_counter()
+    vocab = read.vocabulary(min_count, max_vocab)
+    timings["vocabulary_s"] = _lap(clock)
+    _check_dim(dim, len(vocab), min_count)
+    vectors, extra = ppmi_svd_from_ids(read.id_docs(vocab), vocab, count_cfg, pmi_cfg, svd_cfg,
+                                       total_tokens=read.tokens)
+    timings.update(extra.pop("timings"))
+    params = {"tokenizer": tokenizer.to_dict(), "min_count": min_count, "max_vocab": max_vocab,
+              "preset": preset or DEFAULT_PRESET, "count": count_cfg.to_dict(),
+              "pmi": pmi_cfg.to_dict(), "svd": svd_cfg.to_dict()}
+    stats = {"tokens": read.tokens, "documents": len(read.docs), "distinct_words": len(read.words),
+             "vocabulary": len(vocab), **read.stats, **extra}
+    vectors.metadata.update(params=params, stats=stats, files=read.files,
+                            timings={k: round(v, 3) for k, v in timings.items()})
+    return vectors
+
+
+def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cfg: CountConfig,
+                      pmi_cfg: PMIConfig, svd_cfg: SVDConfig, total_tokens: int | None = None,
+                      ) -> tuple[Vectors, dict[str, Any]]:
+    """Count, weight and factorise documents already in vocabulary ids."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    count_stats: dict[str, Any] = {}
+    keep = vocab.keep_probabilities(count_cfg.subsample) if count_cfg.subsample > 0 else None
+    counts = count_cooccurrences(id_docs, len(vocab), count_cfg, keep, count_stats, total_tokens)
+    timings["count_s"] = _lap(clock)
+    clock = time.perf_counter()
+    with progress.task("weighting (PPMI)", 1) as bar:
+        weighted = weight(counts, pmi_cfg)
+        bar.advance()
+    nnz_counts = int(counts.nnz)
+    del counts
+    timings["weight_s"] = _lap(clock)
+    _check_dim(svd_cfg.dim, min(weighted.shape), None)
+    clock = time.perf_counter()
+    with progress.task(f"SVD ({svd_cfg.algorithm}, {svd_cfg.dim} dims)", 1) as bar:
+        u, s, _ = truncated_svd(weighted, svd_cfg.dim, svd_cfg.algorithm, svd_cfg.seed,
+                                svd_cfg.oversample, svd_cfg.power_iters)
+        bar.advance()
+    empty = zero_rows(weighted)
+    matrix = embed(u, s, svd_cfg.eig, zero=empty)
+    timings["svd_s"] = _lap(clock)
+    if empty.any():
+        log.info("%d words have no contexts left after weighting: their vectors are zero",
+                 int(empty.sum()))
+    meta = {"source": "ppmi-svd", "builder": "embedkit.build.build_ppmi_svd",
+            "_arrays": {"singular_values": s.astype(np.float64)}}
+    extra = {"timings": timings, "nonzero_counts": nnz_counts, "nonzero_weighted": int(weighted.nnz),
+             "words_without_contexts": int(empty.sum()), "count": _plain(count_stats),
+             "matrix_shape": list(weighted.shape)}
+    return Vectors(vocab.words, matrix, vocab.counts, meta), extra
+
+
+def _check_dim(dim: int, size: int, min_count: int | None) -> None:
+    if dim >= size:
+        hint = f" with min_count={min_count}" if min_count is not None else ""
+        raise EmbedkitError(
+            f"cannot build {dim}-dimensional vectors from {size} distinct words{hint}: the "
+            f"SVD allows at most {max(size - 1, 0)} dimensions; lower --dim, lower --min-count "
+            "or use a larger corpus"
+        )
+
+
+def _lap(start: float) -> float:
+    return time.perf_counter() - start
+
+
+# -- gensim ---------------------------------------------------------------------------------
+GENSIM_MODELS = ("word2vec", "fasttext")
+
+
+def train_word2vec(corpus: Any, **options: Any) -> Vectors:
+    """word2vec vectors trained by gensim; options as :func:`train_gensim`."""
+    return train_gensim("word2vec", corpus, **options)
+
+
+def train_fasttext(corpus: Any, **options: Any) -> Vectors:
+    """fastText vectors trained by gensim, with their subword tables (vectors for unknown words)."""
+    return train_gensim("fasttext", corpus, **options)
+
+
+def train_gensim(
+    model: str,
+    corpus: Any,
+    *,
+    tokenizer: TokenizerConfig | None = None,
+    sg: bool = True,
+    window: int = 5,
+    dim: int = 100,
+    epochs: int = 5,
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    negative: int = 5,
+    sample: float = 1e-3,
+    min_n: int = 3,
+    max_n: int = 6,
+    bucket: int = 2_000_000,
+    seed: int = 0,
+    workers: int | None = None,
+) -> Vectors:
+    """Train gensim's word2vec or fastText (``model``) on ``corpus``.
+
+    The corpus is tokenised once (same tokeniser as PPMI-SVD) into a temporary file that
+    gensim reads in its ``corpus_file`` mode (its fastest: no Python per sentence, all
+    ``workers`` busy). ``workers`` defaults to the number of cores. gensim's training is
+    only reproducible with one worker; ``seed`` fixes the initialisation.
+    """
+    import tempfile
+
+    if model not in GENSIM_MODELS:
+        raise UsageError(f"unknown model {model!r}; choose one of {', '.join(GENSIM_MODELS)}")
+    for name, value in (("window", window), ("dim", dim), ("epochs", epochs),
+                        ("min_count", min_count)):
+        if value < 1:
+            raise UsageError(f"{name} must be >= 1, got {value}")
+    tokenizer = tokenizer or TokenizerConfig()
+    workers = workers or os.cpu_count() or 1
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="embedkit-") as tmp:
+        path = Path(tmp) / "tokens.txt"
+        clock = time.perf_counter()
+        read = write_token_file(corpus, tokenizer, workers, path)
+        timings["read_tokenize_s"] = _lap(clock)
+        if read["tokens"] == 0:
+            raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
+        clock = time.perf_counter()
+        kv = _gensim_train(model, str(path), read["tokens"], dict(
+            vector_size=dim, window=window, min_count=min_count, max_final_vocab=max_vocab,
+            sg=int(sg), epochs=epochs, negative=negative, sample=sample, seed=seed,
+            workers=workers, **({"min_n": min_n, "max_n": max_n, "bucket": bucket}
+                                if model == "fasttext" else {})))
+        timings["train_s"] = _lap(clock)
+    words = list(kv.index_to_key)
+    counts = np.array([kv.get_vecattr(w, "count") for w in words], dtype=np.int64)
+    subwords = None
+    if model == "fasttext":
+        from embedkit.subwords import Subwords
+
+        subwords = Subwords(np.asarray(kv.vectors_ngrams, np.float32), min_n, max_n, bucket)
+    params = {"model": model, "tokenizer": tokenizer.to_dict(), "sg": bool(sg), "window": window,
+              "dim": dim, "epochs": epochs, "min_count": min_count, "max_vocab": max_vocab,
+              "negative": negative, "sample": sample, "seed": seed, "workers": workers}
+    if model == "fasttext":
+        params.update(min_n=min_n, max_n=max_n, bucket=bucket)
+    meta = {"source": model, "builder": f"embedkit.build.train_{model}", "params": params,
+            "stats": {**read, "vocabulary": len(words)},
+            "files": [{"path": str(f.path), "bytes": int(f.size)}
+                      for f in getattr(open_corpus(corpus), "files", [])],
+            "timings": {k: round(v, 3) for k, v in timings.items()}}
+    return Vectors(words, np.asarray(kv.vectors, np.float32), counts, meta, subwords)
+
+
+def _gensim_train(model: str, path: str, tokens: int, options: dict[str, Any]) -> Any:
+    from gensim.models import FastText, Word2Vec
+
+    cls = FastText if model == "fasttext" else Word2Vec
+    trainer = cls(**options)
+    with progress.task(f"{model}: building the vocabulary", 1) as bar:
+        trainer.build_vocab(corpus_file=path)
+        bar.advance()
+    if not trainer.wv.index_to_key:
+        raise EmbedkitError(f"min_count={options['min_count']} leaves no vocabulary; "
+                            "lower --min-count")
+    with progress.task(f"{model}: training {options['epochs']} epochs", 1) as bar:
+        trainer.train(corpus_file=path, total_words=trainer.corpus_total_words,
+                      epochs=options["epochs"])
+        bar.advance()
+    return trainer.wv
+
+
+def write_token_file(corpus: Any, tokenizer: TokenizerConfig, workers: int, path: Path
+                     ) -> dict[str, Any]:
+    """Tokenise ``corpus`` into ``path``, one document per line (gensim's corpus_file)."""
+    docs = tokens = 0
+    with open(path, "w", encoding="utf-8") as out, \
+            progress.task("reading and tokenising (documents)") as bar:
+        for batch in token_batches(open_corpus(corpus), tokenizer, workers):
+            lines = [" ".join(doc) for doc in batch if doc]
+            if lines:
+                out.write("\n".join(lines) + "\n")
+            docs += len(lines)
+            tokens += sum(len(doc) for doc in batch)
+            bar.advance(len(batch))
+    return {"documents": docs, "tokens": tokens}
