@@ -314,6 +314,13 @@ class Vectors:
         top = top[np.lexsort((top, -scores[top]))]
         return [(self.words[i], float(scores[i])) for i in top]
 
+    def analogy(self, a: str, b: str, c: str, k: int = 10, method: str = "3cosadd",
+                restrict: int | None = None) -> list[tuple[str, float]]:
+        """"``a`` is to ``b`` as ``c`` is to ?" (see :func:`embedkit.query.analogy`)."""
+        from embedkit.query import analogy
+
+        return analogy(self, a, b, c, k, method, restrict)
+
     def similarity(self, word_a: str, word_b: str) -> float:
         """Cosine similarity of two words (their subword vectors where unknown)."""
         a, b = self.vector(word_a), self.vector(word_b)
