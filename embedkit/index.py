@@ -381,17 +381,24 @@ def exact_search(unit: np.ndarray, queries: np.ndarray, k: int,
         sims = queries[lo:lo + step] @ unit.T
         if local_block.size:
             sims[:, local_block] = -np.inf
-        top = np.argpartition(-sims, k_eff - 1, axis=1)[:, :k_eff] if k_eff < n else (
-            np.broadcast_to(np.arange(n), (sims.shape[0], n)))
+        top = top_k(sims, k_eff)
         top_scores = np.take_along_axis(sims, top, 1)
-        order = np.lexsort((top, -top_scores), axis=1)
-        top = np.take_along_axis(top, order, 1)
-        top_scores = np.take_along_axis(top_scores, order, 1)
         found = np.isfinite(top_scores)
         mapped = top if ids_map is None else ids_map[top]
         ids[lo:lo + step, :k_eff] = np.where(found, mapped, -1)
         scores[lo:lo + step, :k_eff] = top_scores
     return Neighbours(ids, scores)
+
+
+def top_k(sims: np.ndarray, k: int) -> np.ndarray:
+    """Column ids of the ``k`` largest values of each row, best first (ties: lower id)."""
+    n = sims.shape[1]
+    if k < n:
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    else:
+        top = np.broadcast_to(np.arange(n), sims.shape).copy()
+    order = np.lexsort((top, -np.take_along_axis(sims, top, 1)), axis=1)
+    return np.take_along_axis(top, order, 1)
 
 
 def _local_ids(blocked: np.ndarray | None, ids_map: np.ndarray | None, n: int) -> np.ndarray:
