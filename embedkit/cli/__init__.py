@@ -21,6 +21,8 @@ from embedkit.errors import EmbedkitError
 # Command modules, each with a ``register(app)`` function.
 COMMAND_MODULES = [
     "embedkit.cli.workspace_cmds",
+    "embedkit.cli.io_cmds",
+    "embedkit.cli.search_cmds",
 ]
 
 

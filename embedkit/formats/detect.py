@@ -1,0 +1,114 @@
+"""Which format a vector file is in, decided from its first bytes.
+
+- fastText ``.bin``: magic number 793712314 (fastText >= 0.2), or an older header of 12
+  plausible int32 fields (dim, ws, epoch, ...; gensim still reads those files).
+- A first line ``COUNT DIM`` is a word2vec header; the rows after it are text
+  (``word2vec``, or ``fasttext-vec`` when the file is named ``*.vec``) or binary floats
+  (``word2vec-binary``).
+- Otherwise a first line ``word x1 ... xD`` of numbers is GloVe (word2vec text, no header).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+from pathlib import Path
+
+from embedkit.errors import InputFormatError, UsageError
+from embedkit.formats.source import SourceFile
+
+FORMATS = ("word2vec", "word2vec-binary", "glove", "fasttext-vec", "fasttext-bin")
+FASTTEXT_MAGIC = 793712314
+_HEADER = re.compile(rb"^\s*(\d+)\s+(\d+)\s*$")
+_CONTROL = bytes(range(9)) + bytes(range(14, 32))
+NOT_VECTORS = "not a word2vec, GloVe or fastText file"
+
+
+def check_format(fmt: str) -> str:
+    """``fmt`` if it names a format (or ``auto``); a usage error listing them otherwise."""
+    if fmt != "auto" and fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: auto, {', '.join(FORMATS)}")
+    return fmt
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format of the vector file at ``path`` (compressed files are looked inside)."""
+    with SourceFile(path) as source:
+        return sniff(source.head, source.path)
+
+
+def sniff(head: bytes, path: Path) -> str:
+    """The format of a file whose first (decompressed) bytes are ``head``."""
+    if not head.strip():
+        raise InputFormatError("file is empty; " + NOT_VECTORS.replace("not ", "expected "), path)
+    if _is_fasttext_bin(head):
+        return "fasttext-bin"
+    first, _, rest = head.partition(b"\n")
+    header = parse_header(first)
+    if header is not None:
+        dim = header[1]
+        if _looks_binary(rest[: 4 * dim + 256]) or _is_binary_row(rest, dim):
+            return "word2vec-binary"
+        return "fasttext-vec" if _stem_suffix(path) == ".vec" else "word2vec"
+    if _looks_binary(first) or not _is_text_row(first):
+        raise InputFormatError(
+            f"{NOT_VECTORS} (the first line is neither a 'COUNT DIM' header nor "
+            "'word x1 x2 ...'); pass --format if you know the format",
+            path, 1,
+        )
+    return "glove"
+
+
+def parse_header(line: bytes) -> tuple[int, int] | None:
+    """``(count, dim)`` from a word2vec header line, else ``None``."""
+    match = _HEADER.match(line)
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _is_fasttext_bin(head: bytes) -> bool:
+    if len(head) < 48:
+        return False
+    ints = struct.unpack("<12i", head[:48])
+    if ints[0] == FASTTEXT_MAGIC:
+        return True
+    # fastText < 0.2: dim, ws, epoch, min_count, neg, word_ngrams, loss, model, bucket, minn, maxn
+    dim, ws, epoch, min_count, neg, ngrams, loss, model, bucket, minn, maxn = ints[:11]
+    return (0 < dim <= 100_000 and 0 < ws <= 1000 and 0 < epoch <= 100_000 and min_count >= 0
+            and neg >= 0 and 0 < ngrams <= 100 and loss in (1, 2, 3, 4) and model in (1, 2, 3)
+            and bucket >= 0 and 0 <= minn <= maxn <= 100)
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Control bytes (other than tab/newline/CR) do not occur in text vector files."""
+    return any(byte in _CONTROL for byte in sample)
+
+
+def _is_binary_row(rest: bytes, dim: int) -> bool:
+    """A first row that is not text but has room for ``word`` + space + dim float32."""
+    if _is_text_row(rest.partition(b"\n")[0]):
+        return False
+    space = rest.find(b" ")
+    return space > 0 and len(rest) >= space + 1 + 4 * dim
+
+
+def _is_text_row(line: bytes) -> bool:
+    """``word x1 ... xD``: at least one value, all of them numbers."""
+    parts = line.rstrip().split(b" ")
+    if len(parts) < 2:
+        return False
+    try:
+        [float(x) for x in parts[1:]]
+    except ValueError:
+        return False
+    return True
+
+
+def _stem_suffix(path: Path) -> str:
+    """The extension under any compression suffix: ``x.vec.gz`` -> ``.vec``."""
+    suffixes = [s.lower() for s in path.suffixes]
+    while suffixes and suffixes[-1] in (".gz", ".bz2", ".xz"):
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""

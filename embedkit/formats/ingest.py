@@ -1,0 +1,175 @@
+"""From a reader's raw blocks to a set: decode words, drop duplicates, check values, write.
+
+Shared by every format: words are decoded (invalid bytes replaced by U+FFFD and counted),
+a repeated word keeps its first row (counted, warned about), a NaN or infinite value is an
+error naming the line and word. Blocks go straight to a sink, either a
+:class:`~embedkit.store.StoreWriter` (streaming, so the matrix is never held twice) or a
+list of blocks for an in-memory set.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from embedkit import progress
+from embedkit.formats.blocks import RawBlock, format_error
+from embedkit.formats.source import SourceFile
+
+log = logging.getLogger("embedkit.formats")
+
+
+@dataclass
+class ImportStats:
+    """What an import read and what it had to fix."""
+
+    rows: int = 0
+    duplicates_dropped: int = 0
+    invalid_utf8_words: int = 0
+    replaced_bytes: int = 0
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Reader(Protocol):
+    path: Any
+    unit: str
+    dim: int | None
+    expected_rows: int | None
+    counts: np.ndarray | None
+    subwords: Any
+
+    def blocks(self): ...
+
+
+class Sink(Protocol):
+    def append(self, words: list[str], rows: np.ndarray) -> None: ...
+
+
+class MemorySink:
+    """Collects blocks for a set built in memory."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self.blocks: list[np.ndarray] = []
+        self.dim = 0
+
+    def append(self, words: list[str], rows: np.ndarray) -> None:
+        self.words.extend(words)
+        self.blocks.append(np.array(rows, dtype=np.float32))
+        self.dim = rows.shape[1]
+
+    def matrix(self) -> np.ndarray:
+        if not self.blocks:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
+
+
+class Ingest:
+    """Runs a reader into a sink, keeping :class:`ImportStats`."""
+
+    def __init__(self, reader: Reader, source: SourceFile, encoding: str = "utf-8"):
+        self.reader = reader
+        self.source = source
+        self.encoding = encoding
+        self.stats = ImportStats()
+        self._seen: set[str] = set()
+
+    def run(self, open_sink) -> Sink:
+        """Feed every block to the sink ``open_sink(dim, expected_rows)`` creates."""
+        sink = None
+        with progress.task(f"importing {self.source.path.name}", total=self.source.size) as bar:
+            for block in self.reader.blocks():
+                words = self._decode(block)
+                self._check_finite(block, words)
+                keep = self._first_occurrences(words, block)
+                if sink is None:
+                    sink = open_sink(block.rows.shape[1], self.reader.expected_rows)
+                if keep is None:
+                    sink.append(words, block.rows)
+                else:
+                    sink.append([words[i] for i in keep], block.rows[keep])
+                bar.update(completed=self.source.raw_position)
+        if sink is None:
+            raise format_error(self.source.path, "line", None,
+                               "no vectors in the file (nothing but a header or blank lines)")
+        self.stats.rows = len(self._seen)
+        self._warn()
+        return sink
+
+    def _decode(self, block: RawBlock) -> list[str]:
+        if not block.words or isinstance(block.words[0], str):
+            return block.words  # type: ignore[return-value]
+        try:
+            return [w.decode(self.encoding) for w in block.words]  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            pass
+        words = []
+        for raw, place in zip(block.words, block.places, strict=True):
+            word, bad = decode_replace(raw, self.encoding)  # type: ignore[arg-type]
+            if bad:
+                self.stats.invalid_utf8_words += 1
+                self.stats.replaced_bytes += bad
+                self.stats.examples.setdefault("invalid_utf8", f"{self.reader.unit} {place}")
+            words.append(word)
+        return words
+
+    def _check_finite(self, block: RawBlock, words: list[str]) -> None:
+        finite = np.isfinite(block.rows)
+        if finite.all():
+            return
+        i = int(np.argmin(finite.all(axis=1)))
+        column = int(np.argmin(finite[i])) + 1
+        raise format_error(
+            self.source.path, self.reader.unit, int(block.places[i]),
+            f"value {column} of {words[i]!r} is {block.rows[i, column - 1]} "
+            "(NaN, infinite, or beyond the float32 range); fix or remove the row",
+        )
+
+    def _first_occurrences(self, words: list[str], block: RawBlock) -> list[int] | None:
+        """Row ids to keep, or ``None`` when the block repeats no word (the usual case)."""
+        fresh = set(words)
+        if len(fresh) == len(words) and self._seen.isdisjoint(fresh):
+            self._seen |= fresh
+            return None
+        keep = []
+        for i, word in enumerate(words):
+            if word in self._seen:
+                self.stats.duplicates_dropped += 1
+                self.stats.examples.setdefault(
+                    "duplicate", f"{word!r} at {self.reader.unit} {block.places[i]}")
+            else:
+                self._seen.add(word)
+                keep.append(i)
+        return keep
+
+    def _warn(self) -> None:
+        path, stats = self.source.path, self.stats
+        if stats.duplicates_dropped:
+            log.warning("%s: %d duplicate words dropped, the first row of each kept (first: %s)",
+                        path, stats.duplicates_dropped, stats.examples["duplicate"])
+        if stats.invalid_utf8_words:
+            log.warning("%s: %d words had invalid %s bytes (%d bytes replaced by U+FFFD; "
+                        "first at %s); pass --encoding if the file uses another encoding",
+                        path, stats.invalid_utf8_words, self.encoding, stats.replaced_bytes,
+                        stats.examples["invalid_utf8"])
+
+
+def decode_replace(raw: bytes, encoding: str) -> tuple[str, int]:
+    """``raw`` decoded with U+FFFD for invalid bytes, and how many bytes were replaced."""
+    out, bad, start = [], 0, 0
+    while True:
+        try:
+            out.append(raw[start:].decode(encoding))
+            return "".join(out), bad
+        except UnicodeDecodeError as err:
+            out.append(raw[start:start + err.start].decode(encoding))
+            out.append("\ufffd")
+            bad += err.end - err.start
+            start += err.end
+

@@ -1,0 +1,115 @@
+"""Reading a vector file's bytes: transparent gzip/bz2/xz, its sha256, and progress.
+
+Every importer reads through :class:`SourceFile`. It recognises compression by magic bytes
+(not by extension), hashes the raw bytes as they stream past (so ``source_sha256`` costs no
+second pass over a large file), reports how far into the raw file it has read (for the
+progress bar), and keeps the first bytes (``head``) for format detection without seeking.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import lzma
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from embedkit.errors import InputFormatError, NotFoundError
+
+HEAD_BYTES = 1 << 16
+_MAGIC = {
+    b"\x1f\x8b": ("gzip", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
+    b"BZh": ("bz2", lambda raw: bz2.BZ2File(raw, mode="rb")),
+    b"\xfd7zXZ\x00": ("xz", lambda raw: lzma.LZMAFile(raw, mode="rb")),  # noqa: SIM115
+}
+
+
+class _HashingReader:
+    """A raw file whose bytes go through sha256 as they are read."""
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+        self.position = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.sha256.update(data)
+        self.position += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+class SourceFile:
+    """A vector file opened for one streaming pass.
+
+    ``head`` holds the first (decompressed) bytes; :meth:`read` returns them first, then the
+    rest of the stream. ``compression`` is ``None``, ``"gzip"``, ``"bz2"`` or ``"xz"``.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise NotFoundError(f"{self.path}: no such file")
+        if self.path.is_dir():
+            raise InputFormatError("is a folder, not a vector file", self.path)
+        self.size = self.path.stat().st_size
+        with open(self.path, "rb") as f:
+            magic = f.read(6)
+        self._raw = _HashingReader(open(self.path, "rb"))  # noqa: SIM115 - closed in close()
+        self.compression: str | None = None
+        self._stream: BinaryIO = self._raw  # type: ignore[assignment]
+        for prefix, (name, opener) in _MAGIC.items():
+            if magic.startswith(prefix):
+                self.compression = name
+                self._stream = opener(self._raw)  # type: ignore[operator]
+        self._pending = b""
+        self.head = self._read_stream(HEAD_BYTES)
+        self._pending = self.head
+
+    def _read_stream(self, n: int) -> bytes:
+        try:
+            return self._stream.read(n)
+        except (OSError, EOFError, lzma.LZMAError) as err:
+            raise InputFormatError(
+                f"corrupt or truncated {self.compression} data ({err}); re-download the file",
+                self.path,
+            ) from None
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only at the end of the stream)."""
+        if self._pending:
+            data, self._pending = self._pending[:n], self._pending[n:]
+            if len(data) < n:
+                data += self._read_stream(n - len(data))
+            return data
+        return self._read_stream(n)
+
+    @property
+    def raw_position(self) -> int:
+        """Bytes of the file on disk read so far (for progress)."""
+        return self._raw.position
+
+    def sha256(self) -> str:
+        """sha256 of the whole file on disk (reads what the parse did not need)."""
+        while self._raw.read(1 << 22):
+            pass
+        return self._raw.sha256.hexdigest()
+
+    def close(self) -> None:
+        self._stream.close()
+        self._raw.close()
+
+    def __enter__(self) -> SourceFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
