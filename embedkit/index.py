@@ -32,6 +32,7 @@ import numpy as np
 from embedkit import __version__, progress
 from embedkit.errors import (
     DimensionMismatchError,
+    NameExistsError,
     NotFoundError,
     StaleIndexError,
     StoreError,
@@ -200,7 +201,7 @@ class Index:
         query = _default_query_params(index, ef_search, nprobe)
         meta = vectors.metadata if isinstance(vectors, Vectors) else {}
         manifest = {
-            "name": name or default_name(fstring),
+            "name": name or default_name(fstring, factory),
             "type": kind if kind in TYPES else "factory",
             "factory": fstring,
             "metric": "cosine",
@@ -319,14 +320,15 @@ class Index:
         return _padded(ids, np.take_along_axis(scores, order, 1))
 
     # -- persistence --------------------------------------------------------------------
-    def save(self, folder_or_path: str | os.PathLike, name: str | None = None) -> Path:
+    def save(self, folder_or_path: str | os.PathLike, name: str | None = None,
+             overwrite: bool = True) -> Path:
         """Write ``<name>.faiss`` and ``<name>.json`` atomically; returns the .faiss path.
 
         ``folder_or_path`` is a folder (the file stem is ``name`` or the index's name) or a
         path ending in ``.faiss``. An existing index of that name stays until the new one
-        is complete.
+        is complete; with ``overwrite=False`` it is refused instead.
         """
-        path = _index_path(folder_or_path, name or self.name)
+        path = check_target(folder_or_path, name or self.name, overwrite)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.manifest["name"] = path.stem
         data = faiss.serialize_index(self.faiss_index)
@@ -545,10 +547,23 @@ def _selector(keep: np.ndarray, size: int) -> Any:
 
 
 # -- files ------------------------------------------------------------------------------------
-def default_name(fstring: str) -> str:
-    """A file stem from a factory string: ``flat``, ``hnsw32``, ``ivf1024_pq16x8``."""
+def default_name(fstring: str, kind: str | None = None) -> str:
+    """The default file stem: the friendly type (``hnsw``, ``ivf``) when one was given,
+    else one made from the factory string (``hnsw32``, ``ivf1024_pq16x8``)."""
+    if kind and kind.strip().lower() in TYPES[:-1]:
+        return kind.strip().lower()
     stem = "".join(c if c.isalnum() else "_" for c in fstring.lower()).strip("_")
     return stem or "index"
+
+
+def check_target(folder_or_path: str | os.PathLike, name: str | None,
+                 overwrite: bool = False) -> Path:
+    """The .faiss path an index will be saved to; refuses an existing one unless ``overwrite``."""
+    path = _index_path(folder_or_path, name)
+    if path.exists() and not overwrite:
+        raise NameExistsError(f"index {path.stem!r} already exists in {path.parent}; "
+                              "use --force to replace it or choose another --index-name")
+    return path
 
 
 def _index_path(folder_or_path: str | os.PathLike, name: str | None) -> Path:

@@ -1,0 +1,292 @@
+"""`embedkit index`, `neighbors`, `analogy`, `similarity`, `evaluate` and `plot`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from embedkit import workspace
+from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, json_option
+from embedkit.errors import UsageError
+from embedkit.store import load
+
+TYPE_HELP = ("Index type: flat (exact), hnsw, ivf, ivfpq, sq8, or factory (with --factory); "
+             "a FAISS factory string such as 'IVF256,Flat' also works.")
+
+
+def _tsv_option():
+    return typer.Option(False, "--tsv",
+        help="Print tab-separated rows (with a header) instead of a table."
+    )
+
+
+def _open(name: str, home: str | None):
+    path = workspace.store_path(name, home)
+    return load(path), path.parent
+
+
+def _load_index(index_name: str | None, vectors, folder: Path):
+    if not index_name:
+        return None
+    from embedkit.index import Index
+
+    return Index.load(folder, index_name, vectors=vectors)
+
+
+def index(
+    name: str = typer.Argument(..., help="Set name in the workspace."),
+    kind: str = typer.Option("flat", "--type", "-t", help=TYPE_HELP),
+    M: int = typer.Option(None, "--M", help="HNSW: graph links per node [default: 32]."),
+    ef_construction: int = typer.Option(None, "--ef-construction",
+        help="HNSW: build beam width [default: 200]."
+    ),
+    ef_search: int = typer.Option(None, "--ef-search",
+        help="HNSW: default query beam width, stored with the index [default: 128]."
+    ),
+    nlist: int = typer.Option(None, "--nlist",
+        help="IVF: number of lists [default: about 4*sqrt(n), >= 39 points per list]."
+    ),
+    nprobe: int = typer.Option(None, "--nprobe",
+        help="IVF: default lists visited per query [default: max(16, nlist/8)]."
+    ),
+    pq_m: int = typer.Option(None, "--pq-m",
+        help=("IVF-PQ: sub-quantisers, must divide the dimension [default: the divisor nearest "
+              "dim/4].")
+    ),
+    nbits: int = typer.Option(None, "--nbits",
+        help="IVF-PQ: bits per code [default: 8, fewer on small sets]."
+    ),
+    factory: str = typer.Option(None, "--factory",
+        help="FAISS index-factory string for --type factory, e.g. 'IVF256,PQ16x4'."
+    ),
+    index_name: str = typer.Option(None, "--index-name",
+        help="File name of the index in the set's folder [default: the type, e.g. hnsw]."
+    ),
+    force: bool = typer.Option(False, "--force",
+        help="Replace an index of the same name (the old one stays until the new one is written)."
+    ),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Build a FAISS cosine index over a set and save it beside the store.
+
+    Example: embedkit index dickens --type hnsw --M 32 --ef-construction 200
+    """
+    from embedkit.index import Index, check_target, default_name, factory_string
+
+    if kind.lower() == "factory" and not factory:
+        raise UsageError("--type factory needs --factory STRING, e.g. --factory 'IVF256,Flat'")
+    spec = f"factory:{factory}" if factory else kind
+    vectors, folder = _open(name, home)
+    fstring = factory_string(spec, len(vectors), vectors.dim, M=M, nlist=nlist, pq_m=pq_m,
+                             nbits=nbits)
+    target = index_name or default_name(fstring, spec)
+    check_target(folder, target, overwrite=force)
+    built = Index.build(vectors, spec, M=M, ef_construction=ef_construction, ef_search=ef_search,
+                        nlist=nlist, nprobe=nprobe, pq_m=pq_m, nbits=nbits, name=target)
+    path = built.save(folder, target, overwrite=force)
+    manifest = dict(built.manifest, path=str(path))
+    manifest.pop("zero_rows", None)
+    if as_json:
+        emit_json(manifest)
+        return
+    emit_table([[k, manifest[k]] for k in ("name", "factory", "size", "dim", "build_seconds",
+                                             "bytes", "path")] +
+               [[k, v] for k, v in manifest["query_params"].items()])
+
+
+def _read_words(words: list[str] | None, file: str | None) -> list[str]:
+    out = list(words or [])
+    if file:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        out += text.split()
+    return out
+
+
+def neighbors(
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
+    words: list[str] = typer.Argument(None, help="Query words (more can come from --file)."),
+    k: int = typer.Option(10, "-k", "--k", help="Neighbours per word."),
+    index_name: str = typer.Option(None, "--index",
+        help="Use this saved index (e.g. hnsw) [default: exact search]."
+    ),
+    ef: int = typer.Option(None, "--ef",
+        help="HNSW query beam width [default: the index's stored efSearch]."
+    ),
+    nprobe: int = typer.Option(None, "--nprobe",
+        help="IVF lists visited [default: the index's stored nprobe]."
+    ),
+    restrict: int = typer.Option(None, "--restrict",
+        help="Search only the N most frequent words [default: all]."
+    ),
+    file: str = typer.Option(None, "--file", "-f",
+        help="Read query words from this file ('-' for stdin), whitespace-separated."
+    ),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+    as_tsv: bool = _tsv_option(),
+) -> None:
+    """Nearest words by cosine similarity (the query word itself is left out).
+
+    Unknown words are listed on stderr (with close spellings) and make the exit code 1;
+    the known words' results are still printed.
+
+    Example: embedkit neighbors dickens london monday -k 5 --index hnsw
+    """
+    from embedkit.query import neighbors as find
+
+    queries = _read_words(words, file)
+    if not queries:
+        raise UsageError("no query words given (pass WORD... or --file FILE)")
+    vectors, folder = _open(name, home)
+    idx = _load_index(index_name, vectors, folder)
+    found = find(vectors, queries, k, index=idx, ef=ef, nprobe=nprobe, restrict=restrict,
+                 skip_unknown=True)
+    rows = [[q, rank, w, s] for q, hits in found.items() for rank, (w, s) in enumerate(hits, 1)]
+    if as_json:
+        emit_json({q: [{"word": w, "score": s} for w, s in hits] for q, hits in found.items()})
+    elif as_tsv:
+        emit_tsv(rows, ["query", "rank", "neighbor", "score"])
+    else:
+        emit_table(rows, ["query", "rank", "neighbor", "score"])
+    missing = [q for q in dict.fromkeys(queries) if q not in found]
+    if missing:
+        for word in missing:
+            suggestions = vectors.suggest(word)
+            hint = f"; close spellings: {', '.join(suggestions)}" if suggestions else ""
+            sys.stderr.write(f"Error: unknown word {word!r}{hint}\n")
+        raise typer.Exit(1)
+
+
+def analogy(
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
+    a: str = typer.Argument(..., help="A in 'A is to B as C is to ?'."),
+    b: str = typer.Argument(..., help="B."),
+    c: str = typer.Argument(..., help="C."),
+    k: int = typer.Option(10, "-k", "--k", help="Number of answers."),
+    method: str = typer.Option("3cosadd", "--method",
+        help="3cosadd (vector offset) or 3cosmul (Levy & Goldberg 2014)."
+    ),
+    restrict: int = typer.Option(None, "--restrict",
+        help="Answer only among the N most frequent words [default: all]."
+    ),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+    as_tsv: bool = _tsv_option(),
+) -> None:
+    """Solve 'A is to B as C is to ?' (the inputs are never answers).
+
+    Example: embedkit analogy dickens man king woman --method 3cosmul
+    """
+    from embedkit.query import analogy as solve
+
+    vectors, _ = _open(name, home)
+    answers = solve(vectors, a, b, c, k, method, restrict)
+    if as_json:
+        emit_json([{"word": w, "score": s} for w, s in answers])
+        return
+    rows = [[rank, w, s] for rank, (w, s) in enumerate(answers, 1)]
+    (emit_tsv if as_tsv else emit_table)(rows, ["rank", "answer", "score"])
+
+
+def similarity(
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
+    word_a: str = typer.Argument(..., help="First word."),
+    word_b: str = typer.Argument(..., help="Second word."),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Cosine similarity and cosine distance (1 - cos) of two words.
+
+    Example: embedkit similarity dickens london paris --json
+    """
+    from embedkit.query import similarity as measure
+
+    vectors, _ = _open(name, home)
+    result = {"word1": word_a, "word2": word_b, **measure(vectors, word_a, word_b)}
+    if as_json:
+        emit_json(result)
+        return
+    emit_table([[word_a, word_b, result["similarity"], result["distance"]]],
+               ["word1", "word2", "similarity", "distance"])
+
+
+def evaluate(
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
+    pairs: list[str] = typer.Option(None, "--pairs",
+        help="Word-similarity file (w1 w2 score); repeatable."
+    ),
+    analogies: list[str] = typer.Option(None, "--analogies",
+        help="Analogy file (': section' + 'a b c d' lines, or MSR); repeatable."
+    ),
+    restrict: int = typer.Option(30000, "--restrict",
+        help=("Analogies: only the N most frequent words count as known and as answers (word pairs "
+              "use gensim's 300,000).")
+    ),
+    method: str = typer.Option("3cosadd", "--method", help="Analogy method: 3cosadd or 3cosmul."),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Word-similarity correlation and analogy accuracy, the same numbers as gensim.
+
+    With no files: WordSim-353, SimLex-999 and the Google analogies shipped with gensim.
+
+    Example: embedkit evaluate dickens --pairs EN-MEN-TR-3k.txt --analogies questions-words.txt
+    """
+    from embedkit.evaluate import evaluate_analogies, evaluate_pairs, gensim_benchmarks
+
+    if not pairs and not analogies:
+        pairs, analogies = gensim_benchmarks()
+    vectors, _ = _open(name, home)
+    pair_results = [evaluate_pairs(vectors, p) for p in pairs or []]
+    analogy_results = [evaluate_analogies(vectors, p, restrict, method) for p in analogies or []]
+    if as_json:
+        emit_json({"pairs": pair_results, "analogies": analogy_results})
+        return
+    if pair_results:
+        emit_table([[r["name"], r["spearman"], r["pearson"], r["found"], r["pairs"],
+                     f"{100 * r['coverage']:.1f}%"] for r in pair_results],
+                   ["pairs file", "spearman", "pearson", "found", "pairs", "coverage"])
+    for r in analogy_results:
+        typer.echo("")
+        rows = [[s["section"], s["accuracy"], s["correct"], s["correct"] + s["incorrect"],
+                 s["questions"], f"{100 * s['coverage']:.1f}%"]
+                for s in r["sections"] + [r["total"]]]
+        emit_table(rows, [f"{r['name']} ({r['method']})", "accuracy", "correct", "answered",
+                          "questions", "coverage"])
+
+
+def plot(
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
+    words: list[str] = typer.Argument(..., help="Words to map."),
+    out: str = typer.Option("map.png", "--out", "-o", help="Image file (.png, .svg or .pdf)."),
+    n_neighbors: int = typer.Option(5, "--neighbors", "--neighbours",
+        help="Nearest neighbours drawn around each word."
+    ),
+    method: str = typer.Option("pca", "--method",
+        help="Projection: pca or tsne (needs scikit-learn)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed for t-SNE."),
+    home: str = home_option(),
+) -> None:
+    """Draw a labelled 2-D map (PCA or t-SNE) of words and their nearest neighbours.
+
+    Example: embedkit plot dickens london monday pickwick -o map.png --neighbors 5
+    """
+    from embedkit.plot import plot_words
+
+    vectors, _ = _open(name, home)
+    path = plot_words(vectors, words, n_neighbors, method, out, seed=seed)
+    typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("index")(index)
+    app.command("neighbors")(neighbors)
+    app.command("neighbours", help="Alias of `neighbors`.")(neighbors)
+    app.command("analogy")(analogy)
+    app.command("similarity")(similarity)
+    app.command("evaluate")(evaluate)
+    app.command("plot")(plot)
