@@ -257,7 +257,8 @@ def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cf
                  int(empty.sum()))
     meta = {"source": "ppmi-svd", "builder": "embedkit.build.build_ppmi_svd",
             "_arrays": {"singular_values": s.astype(np.float64)}}
-    extra = {"timings": timings, "nonzero_counts": nnz_counts, "nonzero_weighted": int(weighted.nnz),
+    extra = {"timings": timings, "nonzero_counts": nnz_counts,
+             "nonzero_weighted": int(weighted.nnz),
              "words_without_contexts": int(empty.sum()), "count": _plain(count_stats),
              "matrix_shape": list(weighted.shape)}
     return Vectors(vocab.words, matrix, vocab.counts, meta), extra

@@ -71,10 +71,13 @@ class CountConfig:
 
     def __post_init__(self) -> None:
         if self.context not in CONTEXTS:
-            raise UsageError(f"unknown context {self.context!r}; choose one of {', '.join(CONTEXTS)}")
+            raise UsageError(
+                f"unknown context {self.context!r}; choose one of {', '.join(CONTEXTS)}"
+            )
         if self.weighting not in WEIGHTINGS:
             raise UsageError(
-                f"unknown window weighting {self.weighting!r}; choose one of {', '.join(WEIGHTINGS)}"
+                f"unknown window weighting {self.weighting!r}; "
+                f"choose one of {', '.join(WEIGHTINGS)}"
             )
         if self.window < 1:
             raise UsageError(f"window must be >= 1, got {self.window}")
@@ -183,7 +186,8 @@ def merge(partials: Sequence[sp.spmatrix]) -> sp.csr_matrix:
     for part in partials:
         part = sp.csr_matrix(part)
         if part.shape[1] < cols:
-            part = sp.csr_matrix((part.data, part.indices, part.indptr), shape=(part.shape[0], cols))
+            part = sp.csr_matrix((part.data, part.indices, part.indptr),
+                                 shape=(part.shape[0], cols))
         total = part if total is None else total + part
     assert total is not None
     return total.tocsr()

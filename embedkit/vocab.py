@@ -63,7 +63,7 @@ class Vocabulary:
             kept = kept[:max_vocab]
         if not kept:
             if total == 0:
-                raise EmbedkitError("the corpus holds no tokens: nothing to build a vocabulary from")
+                raise EmbedkitError("the corpus holds no tokens: no vocabulary to build")
             best = max(counts.values())
             raise EmbedkitError(
                 f"min_count={min_count} leaves no vocabulary (the most frequent word occurs "
