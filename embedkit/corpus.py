@@ -1,0 +1,480 @@
+"""Text files → documents → tokens, streaming: the ``corpus`` arrow of the data flow.
+
+A :class:`Corpus` is a list of files (plain, ``.gz``/``.bz2``/``.xz``, tar and zip
+archives, folders walked recursively) plus a :class:`CorpusConfig` saying how to cut them
+into documents. It never holds the corpus in memory: every method is a generator that
+reads blocks, and each call starts a fresh pass (so a corpus can be read once to count a
+vocabulary and again to count co-occurrences).
+
+Formats (``CorpusConfig.format``):
+
+======================  ====================================================================
+``text``                one document per file (files over ``block_bytes`` are cut at line
+                        breaks into several documents); HTML leftovers (``<br />``) removed
+``lines``               one document per non-blank line (gensim's ``LineSentence`` layout)
+``paragraphs``          one document per blank-line separated paragraph
+``html``                visible text of each file (stdlib ``HTMLParser``)
+``sgml``                one document per ``<REUTERS>`` (or ``document_tag``) element; for
+                        Reuters-21578 the ``<TITLE>`` and ``<BODY>`` text
+``xml``                 one document per ``document_tag`` element, or per child of the root
+``wiki``                MediaWiki XML dump: one document per article, redirects and
+                        non-article namespaces skipped, markup removed with gensim's tools
+``auto`` (default)      by extension (``.xml``, ``.html``/``.htm``, ``.sgm``/``.sgml``, after
+                        removing ``.gz``/``.bz2``/``.xz``), else by content (``<?xml``,
+                        ``<mediawiki``, ``<html``, ``<REUTERS``), else ``text``
+======================  ====================================================================
+
+Undecodable bytes are replaced by U+FFFD and counted (``stats.replaced_bytes``, one
+warning per file). A binary file (NUL bytes in its first block) or an unreadable or
+corrupt one is skipped with a warning naming it and listed in ``stats.skipped``; a missing
+path raises :class:`~embedkit.errors.NotFoundError` at construction. Files found in
+folders and archives named ``README*``, ``LICENSE*``, ``*.vocab``, ``urls_*.txt`` … (see
+:data:`DEFAULT_EXCLUDE`) are skipped, so the IMDB tarballs give exactly their reviews.
+
+Typical use (the builder)::
+
+    corpus = Corpus(["aclImdb_v1_labelled.tar.gz"], CorpusConfig())
+    for batch in corpus.token_batches(TokenizerConfig(), workers=2):
+        for tokens in batch:          # list[str] per document, in corpus order
+            ...
+    corpus.stats.documents, corpus.stats.tokens, corpus.stats.skipped
+
+``token_batches`` tokenises in a process pool (decoding of markup leftovers, wiki markup
+removal and sentence splitting happen in the workers too) and yields batches in corpus
+order, identical to the serial :meth:`Corpus.token_documents`.
+"""
+
+from __future__ import annotations
+
+import logging
+import lzma
+import multiprocessing
+import os
+import re
+import tarfile
+import zipfile
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, fields
+from functools import partial
+from typing import Any, BinaryIO
+
+from embedkit import markup
+from embedkit.errors import InputFormatError, UsageError
+from embedkit.sources import (
+    BLOCK,
+    CorpusFile,
+    Source,
+    check_encoding,
+    decoded_blocks,
+    expand_paths,
+    sources,
+    strip_compression,
+)
+from embedkit.tokens import TokenizerConfig, split_sentences, tokenize
+
+log = logging.getLogger("embedkit.corpus")
+
+FORMATS = ("auto", "text", "lines", "paragraphs", "html", "sgml", "xml", "wiki")
+DEFAULT_EXCLUDE = (".*", "README", "README.*", "LICENSE*", "COPYING*", "PROVENANCE*",
+                   "*.vocab", "urls_*.txt", "imdbEr.txt", "*.feat", "*.dtd")
+"""File-name patterns skipped in folders and archives (dataset metadata, not text)."""
+
+_EXTENSIONS = {".xml": "xml", ".html": "html", ".htm": "html", ".xhtml": "html",
+               ".sgm": "sgml", ".sgml": "sgml"}
+_PARAGRAPH = re.compile(r"\n[ \t\r]*\n")
+_SNIFF = 4096
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """How files become documents (see the module docstring for the formats).
+
+    Attributes
+    ----------
+    format : one of :data:`FORMATS` (default ``"auto"``).
+    glob : pattern that files found in folders and archive members must match
+        (matched from the right: ``"*.txt"``, ``"train/*/*.txt"``); None reads all.
+    encoding : text encoding (default UTF-8); undecodable bytes are replaced and counted.
+        XML declares its own encoding and is decoded by the XML parser.
+    sentences : yield one document per sentence (:func:`embedkit.tokens.split_sentences`).
+    clean_markup : remove HTML tags and entities left in plain text (``<br />``).
+    document_tag : SGML/XML element that delimits documents (SGML default ``REUTERS``).
+    exclude : file-name patterns skipped in folders and archives.
+    block_bytes : a ``text`` file longer than this is cut at line breaks into documents.
+    """
+
+    format: str = "auto"
+    glob: str | None = None
+    encoding: str = "utf-8"
+    sentences: bool = False
+    clean_markup: bool = True
+    document_tag: str | None = None
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    block_bytes: int = 8 << 20
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise UsageError(f"unknown corpus format {self.format!r}; valid: {', '.join(FORMATS)}")
+        try:
+            check_encoding(self.encoding)
+        except LookupError:
+            raise UsageError(f"unknown encoding {self.encoding!r}; use a Python codec name "
+                             "such as utf-8, latin-1 or cp1252") from None
+        if isinstance(self.exclude, str):
+            object.__setattr__(self, "exclude", (self.exclude,))
+        object.__setattr__(self, "exclude", tuple(self.exclude))
+        if not isinstance(self.block_bytes, int) or self.block_bytes < 1024:
+            raise UsageError(f"block_bytes must be an integer >= 1024, got {self.block_bytes!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exclude"] = list(self.exclude)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CorpusConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UsageError(f"unknown corpus option(s) {', '.join(unknown)}; "
+                             f"valid: {', '.join(sorted(known))}")
+        return cls(**data)
+
+
+@dataclass
+class CorpusStats:
+    """What the last pass over a corpus read (reset at the start of each pass).
+
+    ``input_bytes`` are bytes read from disk (compressed), ``text_bytes`` the bytes after
+    decompression; ``documents`` counts non-empty documents yielded and ``tokens`` their
+    tokens (token passes only); ``replaced_bytes`` counts undecodable bytes replaced by
+    U+FFFD; ``skipped`` lists ``(name, reason)`` of files left out.
+    """
+
+    files: int = 0
+    members: int = 0
+    input_bytes: int = 0
+    text_bytes: int = 0
+    documents: int = 0
+    tokens: int = 0
+    replaced_bytes: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Corpus:
+    """A restartable, streaming view of text files as documents and tokens.
+
+    Parameters
+    ----------
+    paths : a path or a list of paths (files, folders, archives); str or PathLike.
+    config : :class:`CorpusConfig` (default: auto-detected formats, UTF-8).
+
+    Raises
+    ------
+    NotFoundError : a path that does not exist.
+    """
+
+    def __init__(self, paths: str | os.PathLike | Iterable[str | os.PathLike],
+                 config: CorpusConfig = CorpusConfig()) -> None:
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        self.paths = [os.fspath(p) for p in paths]
+        if not self.paths:
+            raise UsageError("no corpus paths given; name at least one file or folder")
+        self.config = config
+        self.files: list[CorpusFile] = expand_paths(self.paths, config.glob, config.exclude)
+        self.stats = CorpusStats()
+
+    @property
+    def total_bytes(self) -> int:
+        """Size on disk of all files (the total for a progress bar over ``stats.input_bytes``)."""
+        return sum(f.size for f in self.files)
+
+    # --- public passes ---------------------------------------------------------------------
+
+    def documents(self) -> Iterator[str]:
+        """The plain text of each document (or sentence, with ``sentences=True``), in order."""
+        split = partial(split_piece, clean=self.config.clean_markup,
+                        sentences=self.config.sentences)
+        for mode, text in self._pieces():
+            for doc in split(mode, text):
+                self.stats.documents += 1
+                yield doc
+
+    def token_documents(self, tokenizer: TokenizerConfig = TokenizerConfig()
+                        ) -> Iterator[list[str]]:
+        """The tokens of each document, in order; documents without tokens are left out."""
+        for batch in self.token_batches(tokenizer, workers=1):
+            yield from batch
+
+    def token_batches(self, tokenizer: TokenizerConfig = TokenizerConfig(),
+                      batch_bytes: int = 4 << 20, workers: int | None = 2
+                      ) -> Iterator[list[list[str]]]:
+        """Batches of tokenised documents, tokenised in ``workers`` processes, in corpus order.
+
+        Parameters
+        ----------
+        tokenizer : the tokenisation policy.
+        batch_bytes : about this much text per batch (larger: less overhead, more memory).
+        workers : processes that tokenise (None: one per core; 1: in this process).
+
+        Yields
+        ------
+        list[list[str]] : the token lists of consecutive non-empty documents. The
+        concatenation of all batches equals :meth:`token_documents` exactly.
+        """
+        if workers is None:
+            workers = os.cpu_count() or 1
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise UsageError(f"workers must be a positive integer, got {workers!r}")
+        if not isinstance(batch_bytes, int) or batch_bytes < 1:
+            raise UsageError(f"batch_bytes must be a positive integer, got {batch_bytes!r}")
+        job = partial(tokenize_pieces, tokenizer=tokenizer, clean=self.config.clean_markup,
+                      sentences=self.config.sentences)
+        batches = _batched(self._pieces(), batch_bytes)
+        results = map(job, batches) if workers == 1 else _ordered_pool(job, batches, workers)
+        for joined in results:
+            docs = [line.split(" ") for line in joined.split("\n")] if joined else []
+            self.stats.documents += len(docs)
+            self.stats.tokens += sum(map(len, docs))
+            yield docs
+
+    def token_stream(self, tokenizer: TokenizerConfig = TokenizerConfig(),
+                     workers: int | None = 2) -> TokenStream:
+        """A re-iterable of token lists (what gensim's ``Word2Vec(sentences=...)`` expects)."""
+        return TokenStream(self, tokenizer, workers)
+
+    def check_not_empty(self) -> None:
+        """Raise :class:`InputFormatError` if the last pass found no documents, saying why."""
+        if self.stats.documents:
+            return
+        why = "; ".join(f"{name}: {reason}" for name, reason in self.stats.skipped[:3])
+        where = ", ".join(self.paths[:3]) + (" ..." if len(self.paths) > 3 else "")
+        raise InputFormatError(
+            f"no documents with words found in {where}"
+            + (f" (skipped {why})" if why else "")
+            + "; check the paths, --glob and --format")
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _pieces(self) -> Iterator[tuple[str, str]]:
+        """(mode, text) pieces of all files; see :func:`split_piece` for the modes."""
+        self.stats = stats = CorpusStats()
+        counter = [0]
+        for file in self.files:
+            name = file.path
+            try:
+                for source in sources(file, self.config.glob, self.config.exclude, counter):
+                    name = source.name
+                    stats.members += source.name != file.path
+                    for piece in self._source_pieces(source):
+                        stats.input_bytes = counter[0]
+                        yield piece
+                stats.files += 1
+            except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError,
+                    zlib.error, InputFormatError) as exc:
+                self._skip(name, f"unreadable ({_reason(exc)})")
+            stats.input_bytes = counter[0]
+
+    def _skip(self, name: str, reason: str) -> None:
+        log.warning("skipping %s: %s", name, reason)
+        self.stats.skipped.append((name, reason))
+
+    def _source_pieces(self, source: Source) -> Iterator[tuple[str, str]]:
+        stream = _Tally(source.stream, self.stats)
+        head = stream.read(BLOCK)
+        if b"\0" in head[:8192] and not self.config.encoding.lower().startswith("utf-16") \
+                and not self.config.encoding.lower().startswith("utf-32"):
+            self._skip(source.name, "binary file (NUL bytes); pass text files only")
+            return
+        fmt = self.config.format
+        if fmt == "auto":
+            fmt = detect_format(source.name, head)
+        self.stats.formats[fmt] = self.stats.formats.get(fmt, 0) + 1
+        if fmt in ("xml", "wiki"):
+            stream.unread(head)
+            if fmt == "xml":
+                docs = markup.xml_documents(stream, source.name, self.config.document_tag)
+                yield from (("doc", text) for text in docs)
+            else:
+                yield from (("wiki", text) for text in markup.wiki_articles(stream, source.name))
+            return
+        replaced = [0]
+        blocks = decoded_blocks(stream, self.config.encoding, head, replaced)
+        try:
+            yield from self._text_pieces(fmt, blocks)
+        finally:
+            if replaced[0]:
+                self.stats.replaced_bytes += replaced[0]
+                log.warning("%s: replaced %d undecodable byte(s) with U+FFFD; pass the right "
+                            "--encoding (e.g. latin-1) if that is wrong", source.name, replaced[0])
+
+    def _text_pieces(self, fmt: str, blocks: Iterator[str]) -> Iterator[tuple[str, str]]:
+        if fmt == "html":
+            yield "doc", markup.html_text(blocks)
+        elif fmt == "sgml":
+            for text in markup.sgml_documents(blocks, self.config.document_tag or "reuters"):
+                yield "doc", text
+        elif fmt == "text":
+            for text in _chunks(blocks, self.config.block_bytes, "\n"):
+                yield "text", text
+        else:  # lines, paragraphs: pieces of whole lines, split into documents later
+            for text in _chunks(blocks, BLOCK, "\n\n" if fmt == "paragraphs" else "\n"):
+                yield fmt, text
+
+
+class TokenStream:
+    """Re-iterable token lists of a corpus: each ``iter()`` is a fresh pass."""
+
+    def __init__(self, corpus: Corpus, tokenizer: TokenizerConfig, workers: int | None) -> None:
+        self.corpus, self.tokenizer, self.workers = corpus, tokenizer, workers
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for batch in self.corpus.token_batches(self.tokenizer, workers=self.workers):
+            yield from batch
+
+
+def detect_format(name: str, head: bytes) -> str:
+    """The format of a file from its name (compression suffix removed) and first bytes."""
+    base = strip_compression(name.rsplit(":", 1)[-1]).lower()
+    fmt = _EXTENSIONS.get(os.path.splitext(base)[1])
+    sniff = head[:_SNIFF].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if fmt is None and not sniff.startswith(b"<"):
+        return "text"  # the common case, decided without decoding
+    lower = sniff.decode("latin-1").lower()
+    if fmt == "xml" or (fmt is None and lower.startswith("<?xml")):
+        return "wiki" if "<mediawiki" in lower else "xml"
+    if fmt:
+        return fmt
+    if lower.startswith("<mediawiki"):
+        return "wiki"
+    if lower.startswith("<!doctype html") or lower.startswith("<html"):
+        return "html"
+    if "<reuters" in lower:
+        return "sgml"
+    return "text"
+
+
+def split_piece(mode: str, text: str, clean: bool, sentences: bool) -> list[str]:
+    """Documents of one piece: modes ``doc`` (one clean document), ``text`` (one document,
+    leftovers cleaned), ``lines``, ``paragraphs`` (several), ``wiki`` (wiki markup)."""
+    if mode == "lines":
+        docs = text.split("\n")
+    elif mode == "paragraphs":
+        docs = _PARAGRAPH.split(text)
+    elif mode == "wiki":
+        docs = [markup.wiki_text(text)]
+    else:
+        docs = [text]
+    if clean and mode in ("text", "lines", "paragraphs"):
+        docs = [markup.clean_leftovers(d) for d in docs]
+    if sentences:
+        docs = [s for d in docs for s in split_sentences(d)]
+    return [d for d in docs if not d.isspace() and d]
+
+
+def tokenize_pieces(pieces: list[tuple[str, str]], tokenizer: TokenizerConfig, clean: bool,
+                    sentences: bool) -> str:
+    """Tokenise a batch of pieces (runs in a worker process).
+
+    Returns one string: documents separated by ``\\n``, tokens by a space (tokens never
+    contain whitespace), which pickles far faster than nested lists.
+    """
+    lines = []
+    for mode, text in pieces:
+        for doc in split_piece(mode, text, clean, sentences):
+            tokens = tokenize(doc, tokenizer)
+            if tokens:
+                lines.append(" ".join(tokens))
+    return "\n".join(lines)
+
+
+def _batched(pieces: Iterator[tuple[str, str]], batch_bytes: int) -> Iterator[list]:
+    batch: list[tuple[str, str]] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece[1])
+        if size >= batch_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _ordered_pool(job, batches: Iterator[list], workers: int) -> Iterator[str]:
+    """``map(job, batches)`` in a process pool, in order, with a bounded number in flight."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    pending: deque[Future] = deque()
+    try:
+        for batch in batches:
+            pending.append(pool.submit(job, batch))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunks(blocks: Iterator[str], limit: int, cut: str) -> Iterator[str]:
+    """Re-block text into pieces of at least ``limit`` characters cut after ``cut``."""
+    buffer: list[str] = []
+    size = 0
+    for block in blocks:
+        buffer.append(block)
+        size += len(block)
+        if size >= limit:
+            text = "".join(buffer)
+            end = _cut_point(text, cut)
+            yield text[:end]
+            buffer, size = [text[end:]], len(text) - end
+    text = "".join(buffer)
+    if text:
+        yield text
+
+
+def _cut_point(text: str, cut: str) -> int:
+    """Index just after the last ``cut`` (else the last line break, else space, else the end)."""
+    for sep in (cut, "\n", " "):
+        end = text.rfind(sep)
+        if end >= 0:
+            return end + len(sep)
+    return len(text)
+
+
+class _Tally:
+    """A read-only byte stream that counts ``text_bytes`` and can push back a block."""
+
+    def __init__(self, stream: BinaryIO, stats: CorpusStats) -> None:
+        self._stream = stream
+        self._stats = stats
+        self._pushed = b""
+
+    def unread(self, data: bytes) -> None:
+        self._pushed = data + self._pushed
+        self._stats.text_bytes -= len(data)
+
+    def read(self, n: int = -1) -> bytes:
+        if self._pushed:
+            if n is None or n < 0:
+                data, self._pushed = self._pushed + self._stream.read(), b""
+            else:
+                data, self._pushed = self._pushed[:n], self._pushed[n:]
+        else:
+            data = self._stream.read(n)
+        self._stats.text_bytes += len(data)
+        return data
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,244 @@
+"""Files → byte streams: the I/O half of corpus reading.
+
+Expands the paths a user gives (files, folders walked recursively, a glob, exclusions)
+into :class:`CorpusFile` entries, and opens each one as a stream of *sources*: a plain
+file, a ``.gz``/``.bz2``/``.xz`` file (recognised by its magic bytes, decompressed on the
+fly), or every member of a tar (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.bz2``,
+``.tar.xz``) or zip archive, read sequentially without unpacking anything to disk.
+It also decodes byte blocks incrementally, replacing and counting undecodable bytes.
+:mod:`embedkit.corpus` builds documents on top of it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import fnmatch
+import gzip
+import io
+import lzma
+import os
+import re
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, NamedTuple
+
+from embedkit.errors import NotFoundError
+
+BLOCK = 1 << 20
+"""Bytes read at a time from a stream."""
+
+TAR_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz")
+ZIP_SUFFIXES = (".zip",)
+_MAGIC = ((b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)), (b"BZh", bz2.BZ2File),
+          (b"\xfd7zXZ\x00", lzma.LZMAFile))
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+
+
+class CorpusFile(NamedTuple):
+    """One file on disk that the corpus reads (an archive counts as one file)."""
+
+    path: str
+    size: int
+    member: str | None = None
+
+
+class Source(NamedTuple):
+    """One readable unit: a file or an archive member, as a decompressed byte stream."""
+
+    name: str  # for messages: "path" or "archive.tar.gz:member"
+    stream: BinaryIO
+
+
+def expand_paths(paths: list[str | os.PathLike], glob: str | None,
+                 exclude: tuple[str, ...]) -> list[CorpusFile]:
+    """The files behind ``paths``: named files as given, folders walked recursively.
+
+    Files found inside folders must match ``glob`` (matched from the right against the
+    path relative to the folder, so ``*.txt`` and ``train/*/*.txt`` both work) and no
+    ``exclude`` pattern (matched against the file name); files named explicitly are
+    always read. Order is deterministic (sorted). A missing path is a
+    :class:`NotFoundError`.
+    """
+    files: list[CorpusFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for found in _walk(path):
+                rel = found.relative_to(path).as_posix()
+                if wanted(rel, glob, exclude):
+                    files.append(CorpusFile(str(found), _size(found)))
+        elif path.exists():
+            files.append(CorpusFile(str(path), _size(path)))
+        else:
+            raise NotFoundError(f"corpus path {str(raw)!r} does not exist; check the spelling "
+                                "or pass a file or folder that exists")
+    return files
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            yield Path(folder) / name
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def wanted(rel: str, glob: str | None, exclude: tuple[str, ...]) -> bool:
+    """Whether a file found in a folder or an archive (relative name ``rel``) is read."""
+    base = rel.rsplit("/", 1)[-1]
+    if exclude and _any_of(exclude).match(base):
+        return False
+    return glob is None or PurePosixPath(rel).match(glob)
+
+
+@lru_cache(maxsize=16)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex for a tuple of fnmatch patterns (50k members: 0.05 s, not 1 s)."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns))
+
+
+def is_archive(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(TAR_SUFFIXES) or lower.endswith(ZIP_SUFFIXES)
+
+
+def strip_compression(name: str) -> str:
+    """``reut2-000.sgm.gz`` → ``reut2-000.sgm`` (for format detection by extension)."""
+    lower = name.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def decompressed(stream: BinaryIO) -> BinaryIO:
+    """``stream``, or a decompressing stream over it when it starts with gzip/bz2/xz magic.
+
+    ``stream`` must support ``peek`` (files opened ``"rb"``, tar and zip members do).
+    """
+    head = stream.peek(6)[:6]
+    for magic, opener in _MAGIC:
+        if head.startswith(magic):
+            return opener(stream)
+    return stream
+
+
+class _CountingRaw(io.RawIOBase):
+    """A raw binary file that adds the bytes read through it to ``counter[0]`` (progress)."""
+
+    def __init__(self, raw: BinaryIO, counter: list[int]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._counter = counter
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._raw.readinto(buffer)
+        self._counter[0] += n or 0
+        return n
+
+
+@contextmanager
+def open_file(path: str, counter: list[int]) -> Iterator[BinaryIO]:
+    """Open ``path`` for buffered binary reading; ``counter[0]`` tracks raw bytes read."""
+    with open(path, "rb", buffering=0) as raw:
+        yield io.BufferedReader(_CountingRaw(raw, counter), BLOCK)
+
+
+def sources(file: CorpusFile, glob: str | None, exclude: tuple[str, ...],
+            counter: list[int]) -> Iterator[Source]:
+    """The readable units inside one corpus file, as decompressed streams.
+
+    Archives yield their wanted members (see :func:`wanted`) in archive order;
+    other files yield themselves. Errors opening or reading propagate as ``OSError``,
+    ``EOFError``, ``tarfile.TarError`` or ``zipfile.BadZipFile``; the caller turns them
+    into warnings.
+    """
+    lower = file.path.lower()
+    with open_file(file.path, counter) as stream:
+        if lower.endswith(TAR_SUFFIXES):
+            yield from _tar_members(file.path, stream, glob, exclude)
+        elif lower.endswith(ZIP_SUFFIXES):
+            yield from _zip_members(file.path, stream, glob, exclude)
+        else:
+            yield Source(file.path, decompressed(stream))
+
+
+def _tar_members(path: str, stream: BinaryIO, glob: str | None,
+                 exclude: tuple[str, ...]) -> Iterator[Source]:
+    with tarfile.open(fileobj=stream, mode="r|*") as archive:
+        for member in archive:
+            if member.isfile() and wanted(member.name, glob, exclude):
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    yield Source(f"{path}:{member.name}", decompressed(handle))
+
+
+def _zip_members(path: str, stream: BinaryIO, glob: str | None,
+                 exclude: tuple[str, ...]) -> Iterator[Source]:
+    with zipfile.ZipFile(stream) as archive:
+        for info in archive.infolist():
+            if not info.is_dir() and wanted(info.filename, glob, exclude):
+                with archive.open(info) as handle:
+                    yield Source(f"{path}:{info.filename}", decompressed(handle))
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+_replaced = [0]
+
+
+def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _replaced[0] += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error("embedkit.count", _count_and_replace)
+
+
+def check_encoding(encoding: str) -> str:
+    """The canonical codec name, or a :class:`LookupError` for an unknown encoding."""
+    return codecs.lookup(encoding).name
+
+
+def decoded_blocks(stream: BinaryIO, encoding: str, first: bytes = b"",
+                   stats_replaced: list[int] | None = None) -> Iterator[str]:
+    """Decode a byte stream block by block; undecodable bytes become U+FFFD and are counted.
+
+    ``first`` is a block already read from the stream (used for sniffing). The number of
+    replaced bytes is added to ``stats_replaced[0]``. A UTF-8 byte-order mark is dropped.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="embedkit.count")
+    start = _replaced[0]
+    block = first or stream.read(BLOCK)
+    leading = True
+    try:
+        while block:
+            text = decoder.decode(block)
+            if leading and text:
+                text = text.lstrip("\ufeff")
+                leading = False
+            if text:
+                yield text
+            block = stream.read(BLOCK)
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+    finally:
+        if stats_replaced is not None:
+            stats_replaced[0] += _replaced[0] - start
