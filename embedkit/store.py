@@ -2,7 +2,7 @@
 
 Layout (see README, "Store format")::
 
-    /vectors            float32 [n, dim], chunked by rows (about 1 MiB per chunk), uncompressed
+    /vectors            float32 [n, dim], chunked by rows (about 256 KiB per chunk), uncompressed
     /words              UTF-8 variable-length strings [n], row order
     /counts             int64 [n]                       (optional)
     /subwords/vectors   float32 [bucket, dim] + attrs minn, maxn, bucket   (fastText .bin)
@@ -18,11 +18,11 @@ it reads the vocabulary and attributes; rows come on demand.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,15 @@ import h5py
 import numpy as np
 
 from embedkit import __version__
+from embedkit.atomic import AtomicFile
+from embedkit.atomic import fsync_path as _fsync_path  # noqa: F401 - used by formats.export
 from embedkit.errors import DimensionMismatchError, StoreError
 from embedkit.subwords import Subwords
 from embedkit.vectors import Vectors
 
 FORMAT = "embedkit"
 FORMAT_VERSION = 1
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 18
 _STR = h5py.string_dtype("utf-8")
 _RESERVED = {"format", "format_version", "size", "dim", "fingerprint", "json_attrs"}
 
@@ -64,9 +66,8 @@ class StoreWriter:
             raise DimensionMismatchError(f"vectors need a positive dimension, got {dim}")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._atomic = AtomicFile(self.path)
+        self._tmp = self._atomic.path
         self.dim = dim
         self.size = 0
         self._words: list[str] = []
@@ -105,7 +106,8 @@ class StoreWriter:
         table = subwords.ngram_vectors
         dset = self._file.create_dataset(
             "subwords/vectors", shape=table.shape, dtype=np.float32,
-            chunks=(max(1, min(_CHUNK_BYTES // (4 * table.shape[1]), table.shape[0])), table.shape[1]),
+            chunks=(max(1, min(_CHUNK_BYTES // (4 * table.shape[1]), table.shape[0])),
+                    table.shape[1]),
         )
         for start in range(0, table.shape[0], block_rows):
             dset[start:start + block_rows] = np.asarray(table[start:start + block_rows], np.float32)
@@ -128,12 +130,11 @@ class StoreWriter:
         attrs["size"] = self.size
         attrs["dim"] = self.dim
         attrs["fingerprint"] = self._fingerprint()
-        attrs.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+        now = _dt.datetime.now(_dt.timezone.utc)
+        attrs.setdefault("created", now.isoformat(timespec="seconds"))
         attrs.setdefault("embedkit_version", __version__)
         self._file.close()
-        _fsync_path(self._tmp)
-        os.replace(self._tmp, self.path)
-        _fsync_path(self.path.parent)
+        self._atomic.commit()  # fsync + rename over the target
         return self.path
 
     def _fingerprint(self) -> str:
@@ -144,11 +145,9 @@ class StoreWriter:
 
     def abort(self) -> None:
         """Discard the temporary file; the target is left as it was."""
-        try:
+        with contextlib.suppress(Exception):  # already closed or broken: removing matters
             self._file.close()
-        except Exception:  # noqa: BLE001 - already closed or broken; removing is what matters
-            pass
-        self._tmp.unlink(missing_ok=True)
+        self._atomic.discard()
 
     def __enter__(self) -> StoreWriter:
         return self
@@ -241,7 +240,9 @@ def load(path: str | os.PathLike) -> Vectors:
         vectors = Vectors(words, _H5Rows(h5["vectors"]), counts, metadata, subwords)
     except (OSError, KeyError, ValueError) as err:
         h5.close()
-        raise StoreError(f"{path}: store is truncated or corrupt ({_short(err)}); re-create it") from None
+        raise StoreError(
+            f"{path}: store is truncated or corrupt ({_short(err)}); re-create it"
+        ) from None
     vectors._h5 = h5  # keeps the file open as long as the set lives
     return vectors
 
@@ -300,14 +301,6 @@ def _as_list(value: Any) -> Iterable[str]:
     if isinstance(value, (str, bytes)):
         return [value.decode() if isinstance(value, bytes) else value]
     return [v.decode() if isinstance(v, bytes) else str(v) for v in value]
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _short(err: BaseException) -> str:
