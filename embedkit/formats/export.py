@@ -14,7 +14,6 @@ import bz2
 import gzip
 import lzma
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -22,8 +21,8 @@ from typing import BinaryIO
 import numpy as np
 
 from embedkit import progress
+from embedkit.atomic import atomic_path
 from embedkit.errors import EmbedkitError, UsageError
-from embedkit.store import _fsync_path
 from embedkit.vectors import Vectors
 
 EXPORT_FORMATS = ("word2vec", "word2vec-binary", "glove")
@@ -50,21 +49,11 @@ def export_vectors(vectors: Vectors, path: str | os.PathLike, format: str,
     check_export_args(format, precision)
     _check_words(vectors.words)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            stream = _compressed(raw, path)
-            _write(vectors, stream, format, precision)
-            if stream is not raw:
-                stream.close()  # writes the compressor's trailer; ``raw`` stays open
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-        _fsync_path(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        stream = _compressed(raw, path)
+        _write(vectors, stream, format, precision)
+        if stream is not raw:
+            stream.close()  # writes the compressor's trailer; ``raw`` stays open
     return path
 
 

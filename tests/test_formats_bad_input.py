@@ -1,0 +1,248 @@
+"""Bad vector files: a clear error naming file and line (library and CLI), or a warning.
+
+Bad files are made in tmp_path from real ones (gensim's test data) by breaking one thing;
+a few real broken or foreign files from gensim are used as they are.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from embedkit.errors import InputFormatError, NotFoundError
+from embedkit.formats import detect_format, import_vectors, read_vectors
+from tests.cli_helpers import run_cli
+
+NOT_VECTORS = "not a word2vec, GloVe or fastText file"
+
+
+def lines_of(path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def write(path, lines: list[bytes]):
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def assert_fails(path, *fragments, home=None, **kwargs):
+    """Library raises InputFormatError; CLI exits 1 with one `Error:` line; both say where."""
+    with pytest.raises(InputFormatError) as caught:
+        read_vectors(path, **kwargs)
+    message = str(caught.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message
+    args = ["import", path, "--name", "bad"]
+    if "format" in kwargs:
+        args += ["--format", kwargs["format"]]
+    result = run_cli(*args)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"Error: {message}"]
+    assert "Traceback" not in result.stderr
+    if home is not None:
+        assert not (home / "bad").exists()  # a failed import leaves nothing behind
+    return message
+
+
+@pytest.fixture()
+def glove(gensim_data):
+    return gensim_data / "test_glove.txt"
+
+
+@pytest.fixture()
+def w2v(gensim_data):
+    return gensim_data / "word2vec_pre_kv_c"  # word2vec text: header 1750 10
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_empty_file(tmp_path, home, content):
+    assert_fails(write(tmp_path / "empty.txt", [content]), "file is empty", home=home)
+
+
+def test_empty_compressed_file(tmp_path, home):
+    path = tmp_path / "empty.txt.gz"
+    path.write_bytes(gzip.compress(b""))
+    assert_fails(path, "file is empty", home=home)
+
+
+def test_header_count_larger_than_the_rows_real_file(gensim_data, home):
+    # gensim ships pretrained.vec with header "3 5" and a single row
+    assert_fails(gensim_data / "pretrained.vec", "pretrained.vec:3:",
+                 "header says 3 words but the file ends after 1 rows", home=home)
+
+
+def test_header_count_smaller_than_the_rows(tmp_path, w2v, home):
+    lines = lines_of(w2v)
+    lines[0] = b"1000 10\n"
+    message = assert_fails(write(tmp_path / "w.txt", lines), "w.txt:1002:",
+                           "more rows than the header's count (1000)", home=home)
+    assert "--limit 1000" in message
+
+
+def test_header_dimension_disagrees_with_rows(tmp_path, w2v, home):
+    lines = lines_of(w2v)
+    lines[0] = b"1750 12\n"
+    assert_fails(write(tmp_path / "w.txt", lines), "w.txt:2:", "10 values for 'the', expected 12",
+                 "header on line 1 says 12", home=home)
+
+
+def test_row_with_too_few_values(tmp_path, glove, home):
+    lines = lines_of(glove)
+    word, *values = lines[40].split(b" ")
+    lines[40] = b" ".join([word, *values[:-1]]).rstrip() + b"\n"
+    assert_fails(write(tmp_path / "g.txt", lines), "g.txt:41:",
+                 f"49 values for {word.decode()!r}, expected 50 (line 1 has 50)", home=home)
+
+
+def test_row_with_too_many_values(tmp_path, w2v, home):
+    lines = lines_of(w2v)
+    lines[1500] = lines[1500].rstrip() + b" 0.5\n"
+    assert_fails(write(tmp_path / "w.txt", lines), "w.txt:1501:", "11 values", "expected 10",
+                 home=home)
+
+
+def test_rows_that_compensate_each_other_are_still_caught(tmp_path, glove):
+    lines = lines_of(glove)
+    lines[10] = lines[10].rstrip() + b" 0.25\n"   # one value too many ...
+    word, *values = lines[11].split(b" ")
+    lines[11] = b" ".join([word, *values[:-1]]).rstrip() + b"\n"  # ... one too few
+    with pytest.raises(InputFormatError, match=r"g\.txt:11: 51 values"):
+        read_vectors(write(tmp_path / "g.txt", lines))
+
+
+def test_non_numeric_value(tmp_path, glove, home):
+    lines = lines_of(glove)
+    parts = lines[5].split(b" ")
+    parts[7] = b"0.12.5"
+    lines[5] = b" ".join(parts)
+    assert_fails(write(tmp_path / "g.txt", lines), "g.txt:6:", "value 7 of",
+                 "is not a number: '0.12.5'", home=home)
+
+
+@pytest.mark.parametrize("bad", [b"nan", b"NaN", b"inf", b"-Infinity", b"1e39"])
+def test_nan_or_infinite_value_in_text(tmp_path, glove, home, bad):
+    lines = lines_of(glove)
+    parts = lines[20].split(b" ")
+    parts[3] = bad
+    lines[20] = b" ".join(parts)
+    assert_fails(write(tmp_path / "g.txt", lines), "g.txt:21:", "value 3 of",
+                 "NaN, infinite, or beyond the float32 range", home=home)
+
+
+def binary_row_offsets(data: bytes, dim: int, rows: int) -> list[tuple[int, int]]:
+    """(word start, vector start) of the first rows of a word2vec binary file."""
+    out, pos = [], data.index(b"\n") + 1
+    for _ in range(rows):
+        space = data.index(b" ", pos)
+        out.append((pos, space + 1))
+        pos = space + 1 + 4 * dim
+    return out
+
+
+def test_nan_in_binary_file(tmp_path, gensim_data, home):
+    data = bytearray((gensim_data / "euclidean_vectors.bin").read_bytes())
+    (word, vector), = binary_row_offsets(data, 10, 2)[1:]
+    assert data[word:vector] == b"to "
+    data[vector + 8:vector + 12] = np.float32("nan").tobytes()
+    path = tmp_path / "nan.bin"
+    path.write_bytes(bytes(data))
+    assert_fails(path, "row 2: value 3 of 'to'", "NaN", home=home)
+
+
+def test_truncated_binary_file(tmp_path, gensim_data, home):
+    data = (gensim_data / "euclidean_vectors.bin").read_bytes()
+    path = tmp_path / "cut.bin"
+    path.write_bytes(data[: len(data) // 2])
+    assert_fails(path, "header says 2747 words but the file ends after", home=home)
+
+
+def test_duplicate_words_keep_the_first_and_warn(tmp_path, glove, home):
+    lines = lines_of(glove)
+    duplicate = lines[3].split(b" ", 1)[0] + b" " + b" ".join([b"9.5"] * 50) + b"\n"
+    path = write(tmp_path / "dup.txt", [*lines[:30], duplicate, *lines[30:], lines[0]])
+    vectors = read_vectors(path)
+    original = read_vectors(glove)
+    assert vectors.words == original.words  # order kept, repeats dropped
+    np.testing.assert_array_equal(vectors.matrix, original.matrix)  # the first row won
+    assert vectors.metadata["stats"]["duplicates_dropped"] == 2
+    gensim = KeyedVectors.load_word2vec_format(str(path), no_header=True)
+    assert [w for w in gensim.index_to_key if w is not None] == vectors.words  # gensim pads
+    np.testing.assert_array_equal(vectors.matrix, [gensim[w] for w in vectors.words])
+    result = run_cli("import", path, "--name", "dup")
+    assert result.exit_code == 0
+    assert "Warning:" in result.stderr and "2 duplicate words dropped" in result.stderr
+    assert "dup.txt" in result.stderr and "line 31" in result.stderr
+
+
+def test_invalid_utf8_in_a_real_vec_file(gensim_data, home):
+    path = gensim_data / "pang_lee_polarity_fasttext.vec"
+    vectors = read_vectors(path)
+    stats = vectors.metadata["stats"]
+    assert stats["invalid_utf8_words"] == 5 and stats["replaced_bytes"] == 5
+    gensim = KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace")
+    assert vectors.words == gensim.index_to_key
+    assert sum("\ufffd" in w for w in vectors.words) == 5
+    result = run_cli("import", path, "--name", "pang")
+    assert result.exit_code == 0
+    assert "Warning:" in result.stderr and "5 words had invalid utf-8 bytes" in result.stderr
+
+
+def test_invalid_utf8_in_a_binary_file(tmp_path, gensim_data):
+    data = bytearray((gensim_data / "euclidean_vectors.bin").read_bytes())
+    (word, vector), = binary_row_offsets(data, 10, 3)[2:]
+    assert data[word:vector] == b"of "
+    data[word:vector] = b"o\xff\xfe "
+    path = tmp_path / "latin.bin"
+    path.write_bytes(bytes(data))
+    vectors = read_vectors(path)
+    assert vectors.metadata["stats"]["invalid_utf8_words"] == 1
+    assert vectors.metadata["stats"]["replaced_bytes"] == 2
+    gensim = KeyedVectors.load_word2vec_format(str(path), binary=True, unicode_errors="replace")
+    assert vectors.words == gensim.index_to_key and "o\ufffd\ufffd" in vectors
+    np.testing.assert_array_equal(vectors.matrix, gensim.vectors)
+
+
+@pytest.mark.parametrize("name", ["fb-ngrams.txt", "questions-words.txt", "testcorpus.txt",
+                                  "varembed_morfessor.bin", "test_corpus_ok.mm"])
+def test_files_in_none_of_the_formats(gensim_data, home, name):
+    path = gensim_data / name
+    with pytest.raises(InputFormatError, match=NOT_VECTORS):
+        detect_format(path)
+    assert_fails(path, NOT_VECTORS, home=home)
+
+
+def test_image_file_is_in_none_of_the_formats(tmp_path, home):
+    path = tmp_path / "picture.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    assert_fails(path, NOT_VECTORS, home=home)
+
+
+def test_supervised_fasttext_model_is_refused(gensim_data, home):
+    assert_fails(gensim_data / "pang_lee_polarity_fasttext.bin",
+                 "supervised fastText model", home=home)
+
+
+def test_wrong_format_override(glove, home):
+    assert_fails(glove, "test_glove.txt:1:", "expected a word2vec header",
+                 "--format glove", home=home, format="word2vec")
+
+
+def test_missing_file(tmp_path, home):
+    path = tmp_path / "nope.txt"
+    with pytest.raises(NotFoundError, match="no such file"):
+        import_vectors(path, tmp_path / "out.h5")
+    result = run_cli("import", path, "--name", "x")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"Error: {path}: no such file"]
+
+
+def test_bad_usage_exits_2(glove, home):
+    for args in (["--format", "csv"], ["--limit", "0"]):
+        result = run_cli("import", glove, "--name", "g", *args)
+        assert result.exit_code == 2, args
+        assert result.stderr.startswith("Error:") and len(result.stderr.splitlines()) == 1
+    assert not (home / "g").exists()
