@@ -48,6 +48,7 @@ DEFAULT_EF_CONSTRUCTION = 200
 DEFAULT_EF_SEARCH = 128
 _ADD_BLOCK = 20_000
 _SCORE_BYTES = 64 << 20  # size of one block of the exact (nq x n) score matrix
+_SUBSET_FLOATS = 1 << 25  # restricted HNSW searches up to 128 MiB of rows run exactly
 
 
 class Neighbours(NamedTuple):
@@ -118,6 +119,21 @@ def default_nbits(size: int) -> int:
     return int(max(1, min(8, math.floor(math.log2(max(2, size // 39))))))
 
 
+def build_threads() -> int:
+    """All cores, less those already busy (1-minute load average).
+
+    OpenMP threads spin at barriers: on the 2-core development machine, with other
+    processes keeping the cores busy (load 8), an HNSW build with 2 threads ran 2.5x
+    slower than with 1, and IVF training 7x slower. So builds use the cores that are free.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        busy = int(round(os.getloadavg()[0]))
+    except OSError:
+        busy = 0
+    return max(1, min(cores, cores - busy))
+
+
 def default_nprobe(nlist: int) -> int:
     """Lists visited per query: enough for recall@10 >= 0.95 on word vectors."""
     return max(1, min(nlist, max(16, nlist // 8)))
@@ -134,6 +150,7 @@ class Index:
         self.faiss_index = index
         self.manifest = manifest
         self._unit: np.ndarray | None = None
+        self._subset: tuple[tuple[int, int, int], np.ndarray] | None = None
         self._zero_rows = np.asarray(manifest.get("zero_rows", []), dtype=np.int64)
 
     # -- properties -------------------------------------------------------------------
@@ -179,7 +196,7 @@ class Index:
         nlist, pq_m, nbits : IVF lists; PQ sub-quantisers and bits per code.
         name : str, the file stem used by :meth:`save` (default: derived from the type).
         seed : int, for the training sample (IVF, PQ).
-        threads : int, OpenMP threads (default: all cores).
+        threads : int, OpenMP threads (default: :func:`build_threads`).
         """
         matrix = vectors.matrix if isinstance(vectors, Vectors) else np.asarray(vectors)
         if matrix.ndim != 2 or matrix.shape[0] == 0:
@@ -187,7 +204,8 @@ class Index:
         size, dim = matrix.shape
         kind = factory.strip().lower()
         fstring = factory_string(factory, size, dim, M=M, nlist=nlist, pq_m=pq_m, nbits=nbits)
-        faiss.omp_set_num_threads(threads or os.cpu_count() or 1)
+        threads = threads or build_threads()
+        faiss.omp_set_num_threads(threads)
         start = time.perf_counter()
         unit = unit_rows(matrix)
         zero = np.flatnonzero(~unit.any(axis=1))
@@ -208,7 +226,7 @@ class Index:
             "params": {k: v for k, v in {
                 "M": M or _hnsw_m(index), "ef_construction": _ef_construction(index),
                 "nlist": _nlist(index), "pq_m": pq_m if "PQ" in fstring else None,
-                "nbits": nbits if "PQ" in fstring else None, "seed": seed,
+                "nbits": nbits if "PQ" in fstring else None, "seed": seed, "threads": threads,
             }.items() if v is not None},
             "query_params": query,
             "fingerprint": meta.get("fingerprint"),
@@ -252,6 +270,8 @@ class Index:
         allowed = _allowed_ids(restrict, len(self))
         if self.is_exact:
             return self._search_exact(queries, k, allowed)
+        if allowed is not None and self._graph_rows_fit(allowed):
+            return self._search_graph_subset(queries, k, allowed)
         return self._search_faiss(queries, k, allowed, ef, nprobe)
 
     def _check_queries(self, queries: np.ndarray) -> np.ndarray:
@@ -293,6 +313,20 @@ class Index:
             unit = unit[: allowed[-1] + 1] if _is_prefix(allowed) else unit[allowed]
         return exact_search(unit, queries, k, self._zero_rows, ids_map)
 
+    def _graph_rows_fit(self, allowed: np.ndarray) -> bool:
+        """A filtered HNSW search loses recall (the graph falls apart); its rows are stored
+        whole, so a restricted search that fits in memory is done exactly instead."""
+        hnsw = _find(self.faiss_index, faiss.IndexHNSW)
+        return hnsw is not None and allowed.size * self.dim <= _SUBSET_FLOATS
+
+    def _search_graph_subset(self, queries: np.ndarray, k: int, allowed: np.ndarray
+                             ) -> Neighbours:
+        key = (allowed.size, int(allowed[0]), int(allowed[-1]))
+        if self._subset is None or self._subset[0] != key:
+            rows = self.faiss_index.reconstruct_batch(allowed)
+            self._subset = (key, unit_rows(rows))
+        return exact_search(self._subset[1], queries, k, self._zero_rows, allowed)
+
     def _search_faiss(self, queries: np.ndarray, k: int, allowed: np.ndarray | None,
                       ef: int | None, nprobe: int | None) -> Neighbours:
         blocked = self._zero_rows
@@ -302,6 +336,8 @@ class Index:
             keep = np.setdiff1d(keep, blocked, assume_unique=True) if blocked.size else keep
             sel = _selector(keep, len(self))
         defaults = self.manifest.get("query_params", {})
+        if sel is not None:
+            ef, nprobe = _widened(ef, nprobe, defaults, keep.size / len(self), len(self))
         params = _search_params(self.faiss_index, ef, nprobe, defaults, sel)
         if params is None and sel is not None:  # a structure without selector support
             return self._search_filtered(queries, k, keep, ef, nprobe)
@@ -507,6 +543,20 @@ def _default_query_params(index: faiss.Index, ef: int | None, nprobe: int | None
     if ivf is not None:
         params["nprobe"] = min(ivf.nlist, _positive("nprobe", nprobe or default_nprobe(ivf.nlist)))
     return params
+
+
+def _widened(ef: int | None, nprobe: int | None, defaults: dict[str, int], share: float,
+             size: int) -> tuple[int, int]:
+    """Query parameters scaled by 1/share for a filtered search.
+
+    A selector hides the rows outside the allowed share from HNSW's beam and IVF's lists,
+    so the same ef / nprobe would find fewer allowed rows; widening by the inverse share
+    keeps recall close to the unfiltered search.
+    """
+    ef = ef or defaults.get("ef_search", DEFAULT_EF_SEARCH)
+    nprobe = nprobe or defaults.get("nprobe", 1)
+    share = max(share, 1e-6)
+    return min(size, math.ceil(ef / share)), math.ceil(nprobe / share)
 
 
 def _search_params(index, ef, nprobe, defaults, sel) -> Any:

@@ -1,0 +1,239 @@
+"""Index: every type against exact numpy search on real vectors, persistence, staleness."""
+
+from __future__ import annotations
+
+import json
+
+import faiss
+import numpy as np
+import pytest
+
+from embedkit import store, workspace
+from embedkit.errors import (
+    DimensionMismatchError,
+    NameExistsError,
+    StaleIndexError,
+    StoreError,
+    UsageError,
+)
+from embedkit.index import Index, factory_string
+from embedkit.vectors import Vectors, unit_rows
+from tests.search_fixtures import DICKENS, as_vectors, exact_top, keyed_vectors, perturbed, recall
+
+
+@pytest.fixture(scope="module")
+def lee(gensim_data) -> Vectors:
+    return as_vectors(keyed_vectors(str(gensim_data / "lee_fasttext.vec")))
+
+
+@pytest.fixture(scope="module")
+def dickens(shared_data) -> Vectors:
+    return as_vectors(keyed_vectors(str(shared_data / DICKENS)))
+
+
+@pytest.fixture(scope="module")
+def dickens_index(dickens):
+    """Indexes over the Dickens set with default parameters, built once per type."""
+    built: dict[str, Index] = {}
+
+    def get(kind: str) -> Index:
+        if kind not in built:
+            built[kind] = Index.build(dickens, kind)
+        return built[kind]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def dickens_queries(dickens):
+    """Indexed words and perturbed (held-out-like) queries with their exact top-10."""
+    unit = unit_rows(dickens.matrix)
+    rng = np.random.default_rng(1)
+    queries = np.vstack([unit[rng.choice(len(unit), 300, replace=False)], perturbed(unit, 300)])
+    return queries, exact_top(unit, queries, 10)
+
+
+def test_exact_index_equals_numpy_on_every_lee_word(lee):
+    unit = unit_rows(lee.matrix)
+    found = Index.build(lee, "flat").search(lee.matrix, 10)
+    truth = exact_top(unit, unit, 10)
+    assert np.array_equal(found.ids, truth)
+    expected = np.take_along_axis(unit @ unit.T, truth, 1)
+    np.testing.assert_allclose(found.scores, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_exact_index_equals_numpy_and_faiss_on_dickens(dickens, dickens_index, dickens_queries):
+    queries, truth = dickens_queries
+    found = dickens_index("flat").search(queries, 10)
+    assert np.array_equal(found.ids, truth)
+    reference = faiss.IndexFlatIP(dickens.dim)  # faiss's own exact search, an independent path
+    reference.add(unit_rows(dickens.matrix))
+    _, faiss_ids = reference.search(queries, 10)
+    assert recall(found.ids, faiss_ids) == 1.0
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_defaults_reach_recall_95_on_dickens(dickens_index, dickens_queries, kind):
+    queries, truth = dickens_queries
+    index = dickens_index(kind)
+    assert recall(index.search(queries[:300], 10).ids, truth[:300]) >= 0.95  # indexed words
+    assert recall(index.search(queries[300:], 10).ids, truth[300:]) >= 0.95  # perturbed
+
+
+@pytest.mark.parametrize("kind, params, floor", [
+    ("hnsw", {}, 0.95), ("ivf", {}, 0.95), ("sq8", {}, 0.9), ("factory:IVF16,Flat", {}, 0.95),
+    ("ivfpq", {}, 0.25),  # 2 sub-quantisers of 5 bits for 10 dims: coarse, but far from random
+    ("ivfpq", {"pq_m": 10, "nbits": 6}, 0.8),  # 6 bits per dimension: much closer
+])
+def test_every_type_against_numpy_on_lee(lee, kind, params, floor):
+    unit = unit_rows(lee.matrix)
+    queries = np.vstack([unit[::4], perturbed(unit, 200)])
+    index = Index.build(lee, kind, **params)
+    assert recall(index.search(queries, 10).ids, exact_top(unit, queries, 10)) >= floor
+
+
+def test_search_parameters_trade_recall_for_work(dickens, dickens_queries):
+    queries, truth = dickens_queries
+    ivf = Index.build(dickens, "ivf", nlist=128)
+    low = recall(ivf.search(queries, 10, nprobe=1).ids, truth)
+    high = recall(ivf.search(queries, 10, nprobe=128).ids, truth)
+    assert low < 0.9 and high == 1.0  # nprobe = nlist visits every list: exact
+    assert ivf.manifest["params"]["nlist"] == 128
+
+
+@pytest.mark.parametrize("restrict", [300, 2000])
+def test_restrict_searches_only_the_most_frequent_rows(dickens, dickens_index, dickens_queries,
+                                                       restrict):
+    queries, _ = dickens_queries
+    unit = unit_rows(dickens.matrix)
+    truth = exact_top(unit[:restrict], queries, 10)
+    exact = dickens_index("flat").search(queries, 10, restrict=restrict)
+    assert np.array_equal(exact.ids, truth)
+    for kind in ("hnsw", "ivf", "sq8"):
+        found = dickens_index(kind).search(queries, 10, restrict=restrict)
+        assert found.ids.max() < restrict and (found.ids >= 0).all()
+        assert recall(found.ids, truth) >= 0.95
+
+
+def test_zero_rows_never_match(lee):
+    matrix = lee.matrix.copy()
+    matrix[[3, 50, 700]] = 0
+    vectors = Vectors(lee.words, matrix)
+    queries = unit_rows(lee.matrix[:100])
+    for kind in ("flat", "hnsw", "ivf", "sq8"):
+        index = Index.build(vectors, kind)
+        ids = index.search(queries, 20).ids
+        assert not np.isin(ids, [3, 50, 700]).any(), kind
+        assert index.manifest["zero_rows"] == [3, 50, 700]
+
+
+def test_k_equal_to_size_pads_nothing_and_restrict_pads(lee):
+    index = Index.build(lee, "flat")
+    full = index.search(lee.matrix[:2], len(lee))
+    assert (full.ids >= 0).all() and sorted(full.ids[0]) == list(range(len(lee)))
+    small = index.search(lee.matrix[:2], 8, restrict=5)
+    assert (small.ids[:, 5:] == -1).all() and np.isneginf(small.scores[:, 5:]).all()
+
+
+def test_friendly_names_map_to_factory_strings():
+    assert factory_string("flat", 10_000, 300) == "Flat"
+    assert factory_string("hnsw", 10_000, 300, M=16) == "HNSW16"
+    assert factory_string("ivf", 10_000, 300) == "IVF256,Flat"  # 10_000 // 39 caps 4*sqrt(n)
+    assert factory_string("ivf", 1_000_000, 300) == "IVF4000,Flat"
+    assert factory_string("ivfpq", 1_000_000, 300) == "IVF4000,PQ75x8"
+    assert factory_string("ivfpq", 1_000_000, 300, pq_m=30, nbits=6) == "IVF4000,PQ30x6"
+    assert factory_string("factory:OPQ16,IVF64,PQ16", 1000, 64) == "OPQ16,IVF64,PQ16"
+    assert factory_string("IVF1024,PQ16", 1000, 64) == "IVF1024,PQ16"
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda idx: idx.search(np.zeros((2, 7), np.float32), 5), DimensionMismatchError),
+    (lambda idx: idx.search(np.zeros((0, 10), np.float32), 5), UsageError),
+    (lambda idx: idx.search(np.ones((1, 10), np.float32), 0), UsageError),
+    (lambda idx: idx.search(np.ones((1, 10), np.float32), 10_000), UsageError),
+    (lambda idx: idx.search(np.ones((1, 10), np.float32), 3, restrict=0), UsageError),
+])
+def test_bad_queries_raise_clear_errors(lee, call, error):
+    with pytest.raises(error) as info:
+        call(Index.build(lee, "flat"))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind, params", [("bogus", {}), ("ivfpq", {"pq_m": 3}),
+                                          ("hnsw", {"M": -1}), ("factory:NotAnIndex", {})])
+def test_bad_index_specs_raise_usage_errors(lee, kind, params):
+    with pytest.raises(UsageError):
+        Index.build(lee, kind, **params)
+
+
+def _saved_set(home, vectors: Vectors, name: str = "lee") -> Vectors:
+    store.save(vectors, workspace.target_path(name, home, force=True))
+    return workspace.open_set(name, home)
+
+
+def test_round_trip_keeps_results_and_writes_manifest(home, lee):
+    stored = _saved_set(home, lee)
+    folder = home / "lee"
+    queries = perturbed(unit_rows(lee.matrix), 50)
+    for kind in ("flat", "hnsw", "ivfpq"):
+        built = Index.build(stored, kind, ef_search=64)
+        path = built.save(folder)
+        loaded = Index.load(folder, kind, vectors=stored)
+        again, before = loaded.search(queries, 5), built.search(queries, 5)
+        assert np.array_equal(again.ids, before.ids)
+        np.testing.assert_allclose(again.scores, before.scores, rtol=1e-6)
+        manifest = json.loads(path.with_suffix(".json").read_text())
+        assert manifest["fingerprint"] == stored.metadata["fingerprint"]
+        assert manifest["size"] == len(lee) and manifest["dim"] == lee.dim
+        assert manifest["bytes"] == path.stat().st_size
+    assert Index.load(folder, "hnsw").manifest["query_params"] == {"ef_search": 64}
+    listed = {i["name"]: i for i in workspace.describe("lee", home)["indexes"]}
+    assert set(listed) == {"flat", "hnsw", "ivfpq"}
+    assert not any(i["stale"] for i in listed.values())
+    assert not list(folder.glob(".*.tmp"))
+
+
+def test_existing_index_is_kept_unless_overwritten(home, lee, monkeypatch):
+    stored = _saved_set(home, lee)
+    Index.build(stored, "flat").save(home / "lee")
+    with pytest.raises(NameExistsError):
+        Index.build(stored, "flat").save(home / "lee", overwrite=False)
+    before = (home / "lee" / "flat.faiss").read_bytes()
+
+    def broken(_index):
+        raise MemoryError("simulated crash while serialising")
+
+    monkeypatch.setattr(faiss, "serialize_index", broken)
+    with pytest.raises(MemoryError):
+        Index.build(stored, "hnsw", name="flat").save(home / "lee")
+    assert (home / "lee" / "flat.faiss").read_bytes() == before
+
+
+def test_stale_index_is_refused_after_the_set_changes(home, lee):
+    stored = _saved_set(home, lee)
+    Index.build(stored, "hnsw").save(home / "lee")
+    changed = Vectors(lee.words, lee.matrix * np.float32(1.5) + np.float32(0.01))
+    fresh = _saved_set(home, changed)  # re-save the set: new fingerprint
+    for call in (lambda: Index.load(home / "lee", "hnsw"),
+                 lambda: Index.load(home / "lee", "hnsw", vectors=fresh)):
+        with pytest.raises(StaleIndexError, match="rebuild with `embedkit index lee"):
+            call()
+    assert workspace.describe("lee", home)["indexes"][0]["stale"] is True
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_index_file_gives_a_clear_error(home, lee, damage):
+    stored = _saved_set(home, lee)
+    path = Index.build(stored, "ivf").save(home / "lee")
+    data = path.read_bytes()
+    path.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"not an index" * 100,
+                      "empty": b""}[damage])
+    with pytest.raises(StoreError, match="truncated or corrupt.*rebuild"):
+        Index.load(home / "lee", "ivf")
+
+
+def test_missing_index_lists_the_ones_there(home, lee):
+    stored = _saved_set(home, lee)
+    Index.build(stored, "flat").save(home / "lee")
+    with pytest.raises(Exception, match="no index 'hnsw'.*flat"):
+        Index.load(home / "lee", "hnsw")
