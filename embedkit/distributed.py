@@ -1,0 +1,754 @@
+"""PPMI-SVD past one machine: the counting and SVD stages as Dask tasks, same results.
+
+The twin of :func:`embedkit.build.build_ppmi_svd` on a Dask cluster (``dask[distributed]``,
+the optional extra ``embedkit[distributed]``). The stages are the single-machine ones,
+run per shard:
+
+1. **Shards** (:func:`plan_shards`): small files are grouped up to ``shard_bytes``; a plain
+   (uncompressed) file read with ``format="lines"`` that is larger is cut into byte ranges
+   aligned to line breaks; a tar/zip archive is cut into groups of consecutive members (a
+   worker streams a ``.tar.gz`` from its start to reach its group: k groups cost k/2
+   decompressions of the archive); a compressed file is one shard. Documents are cut by
+   the same :class:`~embedkit.corpus.Corpus` code as on one machine, so each shard holds
+   exactly the single-machine documents. Other formats (``text``, ``paragraphs``, ...) are
+   never cut inside a file: their document boundaries depend on the whole file.
+2. **Vocabulary, two passes**: each shard is tokenised once (the ids stay in worker memory,
+   4 bytes a token, spilled to disk by Dask if need be); per-shard word counts are summed
+   by a tree reduction and the global :class:`~embedkit.vocab.Vocabulary` is built with
+   the same ``min_count``/``max_vocab``/order. It is exact, and needs every distinct word
+   counted; a streaming top-K sketch (space-saving / Misra-Gries per shard) would bound
+   that memory but make the words near the cut-off approximate, so the vocabulary, and
+   hence the counts, could differ from the single-machine build.
+3. **Counts**: each shard maps its words to vocabulary ids and counts with the same
+   :func:`~embedkit.cooccur.count_chunk` (windows never cross a document); the sparse
+   partial matrices are summed by a tree reduction (``split_every`` at a time).
+   Counts are identical to the single machine's (bit-identical for uniform and dynamic
+   weights; harmonic 1/d weights are summed in another order: equal to rounding).
+   Subsampling draws one uniform number per token from a counter-based hash of (seed,
+   global token position), so it does not depend on the sharding, but it is not the
+   single-machine builder's stream (seeded per chunk): compare builds without it.
+4. **SVD** (:func:`choose_svd`): when the PPMI matrix and the SVD's dense blocks fit in
+   ``svd_memory`` the counts are gathered here and the single-machine
+   :func:`~embedkit.svd.truncated_svd` runs (identical vectors); otherwise
+   ``dask.array.linalg.svd_compressed`` (seeded, QR power iterations) runs on row bands
+   of the PPMI matrix on the cluster. The choice is logged and can be forced (``svd=``).
+
+A worker that dies loses its tasks and results; Dask re-runs them from their inputs
+(every task here is a pure function of its shard), so the result is unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import lzma
+import math
+import re
+import tarfile
+import time
+import uuid
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise, repeat
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from embedkit import progress
+from embedkit.build import _check_dim, open_corpus, parse_memory, read_tokens, resolve_preset
+from embedkit.cooccur import CountConfig, count_chunk, iter_chunks, merge
+from embedkit.corpus import Corpus, CorpusConfig, CorpusStats
+from embedkit.errors import EmbedkitError, InputFormatError, UsageError
+from embedkit.pmi import PMIConfig, weight
+from embedkit.sources import BLOCK, CorpusFile, Source, decompressed, is_archive, sources
+from embedkit.svd import SVDConfig, embed, fix_signs, randomized_svd, truncated_svd, zero_rows
+from embedkit.tokens import TokenizerConfig
+from embedkit.vectors import Vectors
+from embedkit.vocab import Vocabulary, discard_mask
+
+log = logging.getLogger("embedkit.distributed")
+
+INSTALL_HINT = "pip install 'embedkit[distributed]'"
+SVD_CHOICES = ("auto", "local", "cluster")
+DEFAULT_SHARD_BYTES = 32 << 20
+_READ_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError,
+                zlib.error, InputFormatError)
+_CLUSTER = re.compile(r"local:(\d+)")
+
+
+def require_dask() -> Any:
+    """The ``distributed`` package, or a one-line error saying how to install it."""
+    try:
+        import dask.array  # noqa: F401
+        import distributed
+    except ImportError:
+        raise EmbedkitError(f"the distributed builder needs Dask: {INSTALL_HINT}") from None
+    return distributed
+
+
+# -- shards ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shard:
+    """One unit of work: whole files, one archive's members [lo, hi), or a byte range."""
+
+    number: int
+    files: tuple[CorpusFile, ...]
+    members: tuple[int, int] | None = None
+    byte_range: tuple[int, int] | None = None
+
+    @property
+    def size(self) -> int:
+        if self.byte_range is not None:
+            return self.byte_range[1] - self.byte_range[0]
+        return sum(f.size for f in self.files)
+
+
+def count_members(file: CorpusFile, glob: str | None, exclude: tuple[str, ...]) -> int:
+    """The archive members of ``file`` a corpus reads (-1 if the archive is unreadable)."""
+    try:
+        return sum(1 for _ in sources(file, glob, exclude, [0]))
+    except Exception:  # noqa: BLE001 - the worker skips it with the corpus's own warning
+        return -1
+
+
+def plan_shards(corpus: Corpus, shard_bytes: int = DEFAULT_SHARD_BYTES,
+                members: dict[str, int] | None = None) -> list[Shard]:
+    """Cut ``corpus`` into shards of about ``shard_bytes`` bytes on disk, in corpus order.
+
+    ``members`` gives the number of wanted members of each archive (default: counted
+    here, reading each archive once).
+    """
+    if shard_bytes < 1:
+        raise UsageError(f"shard_bytes must be >= 1, got {shard_bytes}")
+    config = corpus.config
+    plan: list[tuple] = []
+    group: list[CorpusFile] = []
+    for file in corpus.files:
+        if is_archive(file.path):
+            n = (members or {}).get(file.path)
+            n = count_members(file, config.glob, config.exclude) if n is None else n
+            k = min(max(1, math.ceil(file.size / shard_bytes)), max(n, 1))
+            edges = np.linspace(0, n, k + 1).astype(int)
+            parts = [((file,), (int(a), int(b)), None) for a, b in pairwise(edges)]
+            if n <= 0:  # unreadable or empty: one shard, skipped with the reader's warning
+                parts = [((file,), None, None)]
+        elif file.size > shard_bytes and _splittable(file.path, config):
+            cuts = line_cuts(file.path, file.size, shard_bytes)
+            parts = [((file,), None, (a, b)) for a, b in pairwise(cuts)]
+        else:
+            group.append(file)
+            if sum(f.size for f in group) >= shard_bytes:
+                plan.append((tuple(group), None, None))
+                group = []
+            continue
+        if group:
+            plan.append((tuple(group), None, None))
+            group = []
+        plan += parts
+    if group:
+        plan.append((tuple(group), None, None))
+    return [Shard(i, *spec) for i, spec in enumerate(plan)]
+
+
+def _splittable(path: str, config: CorpusConfig) -> bool:
+    """Byte ranges keep documents intact only for one-document-per-line, ASCII-safe text."""
+    if config.format != "lines" or "\n".encode(config.encoding) != b"\n":
+        return False  # UTF-16/32: a 0x0A byte may sit inside a character
+    try:
+        with open(path, "rb") as stream:
+            return decompressed(stream) is stream
+    except OSError:
+        return False
+
+
+def line_cuts(path: str, size: int, shard_bytes: int) -> list[int]:
+    """Byte offsets 0 < ... < size just after a line break, about ``shard_bytes`` apart."""
+    cuts = [0]
+    with open(path, "rb") as stream:
+        target = shard_bytes
+        while target < size:
+            stream.seek(target - 1)
+            cut = _next_line_start(stream)
+            if cut is None or cut >= size:
+                break
+            cuts.append(cut)
+            target = cut + shard_bytes
+    cuts.append(size)
+    return cuts
+
+
+def _next_line_start(stream: io.BufferedReader) -> int | None:
+    start = stream.tell()
+    while block := stream.read(1 << 16):
+        at = block.find(b"\n")
+        if at >= 0:
+            return start + at + 1
+        start += len(block)
+    return None
+
+
+# -- reading one shard (runs on a worker) ---------------------------------------------------
+class _ByteRange(io.RawIOBase):
+    """Bytes [start, end) of a file as a raw stream."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self._left)
+        got = self._file.readinto(memoryview(buffer)[:n]) if n > 0 else 0
+        self._left -= got or 0
+        return got or 0
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class ShardCorpus(Corpus):
+    """The documents of one :class:`Shard`: the corpus reader restricted to its part."""
+
+    def __init__(self, shard: Shard, config: CorpusConfig) -> None:
+        super().__init__([f.path for f in shard.files], config)
+        self.shard = shard
+
+    def _pieces(self) -> Iterator[tuple[str, str]]:
+        if self.shard.members is None and self.shard.byte_range is None:
+            yield from super()._pieces()
+            return
+        self.stats = CorpusStats()
+        file = self.shard.files[0]
+        try:
+            with self._sources(file) as found:
+                for source in found:
+                    yield from self._source_pieces(source)
+            self.stats.files += 1
+        except _READ_ERRORS as exc:  # skipped, as the single-machine reader does
+            self._skip(file.path, f"unreadable ({str(exc).splitlines()[0][:200]})")
+
+    @contextlib.contextmanager
+    def _sources(self, file: CorpusFile) -> Iterator[Iterator[Source]]:
+        if self.shard.byte_range is not None:
+            start, end = self.shard.byte_range
+            with io.BufferedReader(_ByteRange(file.path, start, end), BLOCK) as stream:
+                yield iter([Source(file.path, stream)])
+            return
+        lo, hi = self.shard.members  # type: ignore[misc]
+        found = sources(file, self.config.glob, self.config.exclude, [0])
+        try:
+            yield (s for i, s in zip(range(hi), found, strict=False) if i >= lo)
+        finally:
+            found.close()
+
+
+@dataclass
+class ShardTokens:
+    """A tokenised shard: ids into ``words`` (first-seen order), documents by ``boundaries``."""
+
+    number: int
+    words: list[str]
+    counts: np.ndarray
+    ids: np.ndarray
+    boundaries: np.ndarray
+    stats: dict[str, Any] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def tokenize_shard(shard: Shard, config: CorpusConfig, tokenizer: TokenizerConfig) -> ShardTokens:
+    """Read and tokenise one shard (the single-machine :func:`~embedkit.build.read_tokens`)."""
+    corpus = ShardCorpus(shard, config)
+    read = read_tokens(corpus, tokenizer, workers=1)
+    lengths = np.fromiter((d.size for d in read.docs), np.int64, len(read.docs))
+    ids = np.concatenate(read.docs) if read.docs else np.empty(0, np.int32)
+    return ShardTokens(shard.number, read.words, read.counts, ids,
+                       np.concatenate([[0], np.cumsum(lengths)]), read.stats,
+                       list(corpus.stats.skipped))
+
+
+def shard_word_counts(tokens: ShardTokens) -> Counter:
+    return Counter(dict(zip(tokens.words, tokens.counts.tolist(), strict=True)))
+
+
+def add_word_counts(parts: Sequence[Counter]) -> Counter:
+    total: Counter = Counter()
+    for part in parts:
+        total.update(part)
+    return total
+
+
+def shard_summary(tokens: ShardTokens) -> dict[str, Any]:
+    return {"tokens": int(tokens.ids.size), "documents": int(tokens.boundaries.size - 1),
+            "stats": tokens.stats, "skipped": tokens.skipped}
+
+
+# -- counting one shard (runs on a worker) --------------------------------------------------
+class CounterDraws:
+    """Uniform [0, 1) draws by token position (splitmix64 of seed and position).
+
+    Stands in for ``numpy.random.Generator`` in :func:`~embedkit.vocab.discard_mask`: the
+    draw of a token depends only on the seed and its position in the corpus, not on how
+    the corpus was sharded or chunked.
+    """
+
+    def __init__(self, seed: int, first_position: int) -> None:
+        self.seed, self.position = int(seed), int(first_position)
+
+    def random(self, n: int) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            z = np.arange(self.position, self.position + n, dtype=np.uint64)
+            z = z * np.uint64(0x9E3779B97F4A7C15) + np.uint64(self.seed & (2**64 - 1))
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            z ^= z >> np.uint64(31)
+        self.position += n
+        return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def count_shard(tokens: ShardTokens, vocab: Vocabulary, config: CountConfig,
+                first_doc: int = 0, first_token: int = 0) -> sp.csr_matrix:
+    """Co-occurrence counts of one shard with :func:`~embedkit.cooccur.count_chunk`.
+
+    ``first_doc`` and ``first_token`` place the shard in the corpus: the column of its
+    first document (``context="document"``) and the position of its first token
+    (subsampling draws).
+    """
+    lookup = np.fromiter(map(vocab.word_to_id.get, tokens.words, repeat(-1)), np.int32,
+                         len(tokens.words))
+    ids = lookup[tokens.ids] if tokens.ids.size else tokens.ids
+    if config.subsample > 0:
+        keep = vocab.keep_probabilities(config.subsample)
+        ids = np.where(discard_mask(ids, keep, CounterDraws(config.seed, first_token)), -1, ids)
+    docs = np.split(ids.astype(np.int32), tokens.boundaries[1:-1]) if ids.size else []
+    cols = first_doc if config.context == "document" else len(vocab)
+    total = sp.csr_matrix((len(vocab), cols))
+    for chunk in iter_chunks(docs, config.chunk_tokens()):
+        part = count_chunk(chunk.ids, chunk.boundaries, len(vocab), config,
+                           first_doc + chunk.first_doc)
+        total = merge([total, part])
+    return total
+
+
+def _nnz(matrix: sp.spmatrix) -> int:
+    return int(matrix.nnz)
+
+
+def _pad_columns(matrix: sp.csr_matrix, cols: int) -> sp.csr_matrix:
+    return merge([matrix, sp.csr_matrix((matrix.shape[0], cols))])
+
+
+def _row_band(matrix: sp.csr_matrix, start: int, end: int) -> sp.csr_matrix:
+    return matrix[start:end]
+
+
+# -- cluster plumbing -----------------------------------------------------------------------
+def tree_reduce(client: Any, futures: list, combine: Callable, split_every: int = 8,
+                name: str = "reduce") -> Any:
+    """Combine ``futures`` ``split_every`` at a time, level by level, into one future."""
+    if not futures:
+        raise UsageError("nothing to reduce")
+    level = 0
+    while len(futures) > 1:
+        futures = [client.submit(combine, futures[i:i + split_every],
+                                 key=f"{name}-{level}-{i // split_every}")
+                   for i in range(0, len(futures), split_every)]
+        level += 1
+    return futures[0]
+
+
+def parse_cluster(spec: str) -> int:
+    """The number of workers in ``local:N``."""
+    match = _CLUSTER.fullmatch(str(spec).strip())
+    if not match or int(match.group(1)) < 1:
+        raise UsageError(f"--cluster must be local:N with N >= 1 worker processes (e.g. "
+                         f"local:4), got {spec!r}")
+    return int(match.group(1))
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, cluster: str | None = None, client: Any = None,
+                timeout: float = 10) -> Iterator[Any]:
+    """A ``distributed.Client``: given, connected to ``scheduler``, or on a new LocalCluster."""
+    if client is not None:
+        yield client
+        return
+    if (scheduler is None) == (cluster is None):
+        raise UsageError("give either --scheduler ADDRESS or --cluster local:N, not both")
+    n_workers = parse_cluster(cluster) if cluster is not None else 0
+    distributed = require_dask()
+    if scheduler is not None:
+        try:
+            connected = distributed.Client(scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise EmbedkitError(f"cannot reach the Dask scheduler at {scheduler!r} ({reason}); "
+                                "check the address (e.g. tcp://host:8786) and that "
+                                "`dask scheduler` runs there") from None
+        with connected:
+            yield connected
+        return
+    log.info("starting a local Dask cluster of %d worker processes (1 thread each)", n_workers)
+    with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as local, \
+            distributed.Client(local, set_as_default=False) as connected:
+        yield connected
+
+
+def _wait(futures: list, desc: str) -> None:
+    """Wait for ``futures`` with a progress bar; a worker that died too often is an error."""
+    distributed = require_dask()
+    with progress.task(desc, len(futures)) as bar:
+        try:
+            for _ in distributed.as_completed(futures):
+                bar.advance()
+        except distributed.KilledWorker as exc:
+            raise EmbedkitError(f"Dask workers died repeatedly running {exc.args[0]!r}; check "
+                                "their memory limit and logs (lower --memory)") from None
+
+
+# -- the distributed stages -----------------------------------------------------------------
+@dataclass
+class TokenizedShards:
+    """Tokenised shards held on the cluster (futures of :class:`ShardTokens`), in order."""
+
+    shards: list[Shard]
+    tokens: list[Any]
+    summaries: list[dict[str, Any]]
+    run: str
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(s["tokens"] for s in self.summaries)
+
+    def starts(self, key: str) -> np.ndarray:
+        """Per shard, the corpus position of its first document or token (``key``)."""
+        sizes = [s[key] for s in self.summaries]
+        return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
+def tokenize_distributed(client: Any, corpus: Corpus, tokenizer: TokenizerConfig,
+                         shard_bytes: int = DEFAULT_SHARD_BYTES) -> TokenizedShards:
+    """Plan shards, tokenise each on the cluster; the ids stay there, summaries come back."""
+    run = uuid.uuid4().hex[:10]
+    archives = [f for f in corpus.files if is_archive(f.path)]
+    listed = client.gather(client.map(count_members, archives, glob=corpus.config.glob,
+                                      exclude=corpus.config.exclude))
+    members = {f.path: n for f, n in zip(archives, listed, strict=True)}
+    shards = plan_shards(corpus, shard_bytes, members)
+    log.info("%d shards (about %.1f MiB each) on %d workers", len(shards),
+             sum(s.size for s in shards) / max(len(shards), 1) / 2**20,
+             len(client.scheduler_info().get("workers", {})))
+    tokens = [client.submit(tokenize_shard, s, corpus.config, tokenizer,
+                            key=f"embedkit-tokenize-{run}-{s.number}") for s in shards]
+    summaries = [client.submit(shard_summary, t, key=f"embedkit-summary-{run}-{i}")
+                 for i, t in enumerate(tokens)]
+    _wait(tokens, "reading and tokenising (shards)")
+    done = TokenizedShards(shards, tokens, client.gather(summaries), run)
+    for summary in done.summaries:
+        for name, reason in summary["skipped"]:
+            log.warning("skipping %s: %s", name, reason)
+    if done.total_tokens == 0:
+        raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
+    return done
+
+
+def vocabulary_distributed(client: Any, shards: TokenizedShards, min_count: int = 5,
+                           max_vocab: int | None = None, split_every: int = 8
+                           ) -> tuple[Any, Vocabulary, int]:
+    """The global vocabulary from per-shard word counts summed by a tree reduction.
+
+    Returns the vocabulary as a future (kept on the cluster for the counting tasks), its
+    local copy, and the number of distinct words.
+    """
+    words = [client.submit(shard_word_counts, t, key=f"embedkit-words-{shards.run}-{i}")
+             for i, t in enumerate(shards.tokens)]
+    total = tree_reduce(client, words, add_word_counts, split_every,
+                        f"embedkit-wordsum-{shards.run}")
+    vocab_f = client.submit(Vocabulary.from_counts, total, min_count, max_vocab,
+                            key=f"embedkit-vocab-{shards.run}")
+    distinct = client.submit(len, total, key=f"embedkit-distinct-{shards.run}")
+    return vocab_f, vocab_f.result(), int(distinct.result())
+
+
+def count_distributed(client: Any, shards: TokenizedShards, vocab_f: Any, vocab_size: int,
+                      config: CountConfig, split_every: int = 8) -> Any:
+    """Per-shard partial count matrices summed by a tree reduction: a future of the CSR.
+
+    The matrix is the single-machine :func:`~embedkit.cooccur.count_cooccurrences` result
+    (vocab x vocab, or vocab x documents for ``context="document"``).
+    """
+    doc_starts, token_starts = shards.starts("documents"), shards.starts("tokens")
+    parts = [client.submit(count_shard, t, vocab_f, config, int(d), int(p),
+                           key=f"embedkit-count-{shards.run}-{i}")
+             for i, (t, d, p) in enumerate(zip(shards.tokens, doc_starts, token_starts,
+                                                strict=True))]
+    total = tree_reduce(client, parts, merge, split_every, f"embedkit-merge-{shards.run}")
+    _wait(parts, "counting co-occurrences (shards)")
+    if config.context == "document":
+        n_docs = sum(s["documents"] for s in shards.summaries)
+        total = client.submit(_pad_columns, total, n_docs, key=f"embedkit-pad-{shards.run}")
+    return total
+
+
+# -- SVD stage ------------------------------------------------------------------------------
+def choose_svd(shape: tuple[int, int], nnz: int, dim: int, oversample: int, budget: int,
+               choice: str = "auto") -> tuple[str, int]:
+    """``("local" | "cluster", estimated bytes)`` for the SVD of a PPMI matrix.
+
+    The estimate is an upper bound: the PPMI matrix and its transpose in CSR (at most
+    ``nnz`` entries of 12 bytes), plus three dense (rows + columns) x (dim + oversample)
+    float64 blocks of the randomized SVD. "local" gathers the matrix to this machine when
+    the estimate fits ``budget`` bytes; ``choice`` forces a branch.
+    """
+    if choice not in SVD_CHOICES:
+        raise UsageError(f"unknown SVD placement {choice!r}; "
+                         f"choose one of {', '.join(SVD_CHOICES)}")
+    m, n = shape
+    estimate = 2 * (nnz * 12 + (m + 1) * 8) + 3 * (m + n) * (dim + oversample) * 8
+    if choice != "auto":
+        return choice, estimate
+    return ("local" if estimate <= budget else "cluster"), estimate
+
+
+class ClusterMatrix:
+    """A sparse matrix held on the cluster as row bands (a Dask array of CSR blocks).
+
+    It offers what :func:`embedkit.svd.randomized_svd` uses (``shape``, ``@`` with a dense
+    block, ``.T``, ``.tocsr()``), so the single-machine algorithm runs unchanged with its
+    sparse products on the cluster, and only dense (rows x (dim + oversample)) blocks on
+    this machine. Row bands of ``A @ X`` are computed exactly as on one machine; ``A.T @ Y``
+    sums per-band products in another order (equal to rounding).
+    """
+
+    def __init__(self, client: Any, bands: Any, edges: np.ndarray, transposed: bool = False):
+        self.client, self.bands, self.edges, self.transposed = client, bands, edges, transposed
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        m, n = self.bands.shape
+        return (n, m) if self.transposed else (m, n)
+
+    @property
+    def T(self) -> ClusterMatrix:  # noqa: N802 - the numpy/scipy name
+        return ClusterMatrix(self.client, self.bands, self.edges, not self.transposed)
+
+    def tocsr(self) -> ClusterMatrix:
+        return self
+
+    def __matmul__(self, dense: np.ndarray) -> np.ndarray:
+        import dask.array as da
+
+        if not self.transposed:
+            product = self.bands.dot(dense)
+        else:
+            chunks = (tuple(np.diff(self.edges).tolist()), dense.shape[1])
+            product = self.bands.T.dot(da.from_array(dense, chunks=chunks))
+        return np.asarray(self.client.compute(product, sync=True))
+
+    @classmethod
+    def from_future(cls, client: Any, matrix_f: Any, shape: tuple[int, int], nnz: int,
+                    min_rows: int = 1) -> ClusterMatrix:
+        """Cut a CSR matrix future into row bands (about 64 MiB, at least 2 per worker)."""
+        import dask
+        import dask.array as da
+
+        m, n = shape
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        wanted = max(2 * workers, math.ceil(nnz * 12 / (64 << 20)))
+        edges = np.linspace(0, m, max(1, min(m // max(min_rows, 1), wanted)) + 1).astype(int)
+        futures = [client.submit(_row_band, matrix_f, int(a), int(b)) for a, b in pairwise(edges)]
+        blocks = [da.from_delayed(dask.delayed(f), shape=(int(b - a), n), dtype=np.float64,
+                                  meta=sp.csr_matrix((0, 0)))
+                  for f, (a, b) in zip(futures, pairwise(edges), strict=True)]
+        return cls(client, da.concatenate(blocks, axis=0), edges)
+
+
+def svd_on_cluster(client: Any, weighted_f: Any, shape: tuple[int, int], nnz: int,
+                   config: SVDConfig) -> tuple[np.ndarray, np.ndarray]:
+    """U and S by the single-machine randomized SVD with its products on the cluster.
+
+    Same seed, same sketch, same power iterations as :func:`embedkit.svd.truncated_svd`
+    (``algorithm="randomized"``), sorted and sign-fixed the same way.
+    """
+    matrix = ClusterMatrix.from_future(client, weighted_f, shape, nnz,
+                                       config.dim + config.oversample)
+    u, s, vt = randomized_svd(matrix, config.dim, config.seed, config.oversample,
+                              config.power_iters)  # type: ignore[arg-type]
+    order = np.argsort(-s, kind="stable")
+    u, _ = fix_signs(u[:, order], vt[order])
+    return u, s[order]
+
+
+def factorise(client: Any, counts_f: Any, pmi_config: PMIConfig, svd_config: SVDConfig,
+              budget: int, choice: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                          dict[str, Any]]:
+    """Weight the counts and factorise them, here or on the cluster (see :func:`choose_svd`).
+
+    Returns U, S, the mask of words without contexts, and statistics.
+    """
+    shape, nnz = client.submit(_shape_nnz, counts_f).result()
+    branch, estimate = choose_svd(shape, nnz, svd_config.dim, svd_config.oversample, budget,
+                                  choice)
+    where = ("gathering the matrix to this machine" if branch == "local" else
+             "randomized SVD with its sparse products on the cluster (Dask array)")
+    log.info("SVD stage: %s (PPMI matrix %d x %d, <= %d nonzeros, estimated %.1f MiB %s "
+             "the %.1f MiB budget)", where, *shape, nnz, estimate / 2**20,
+             "within" if estimate <= budget else "over", budget / 2**20)
+    stats = {"svd_stage": branch, "svd_estimate_bytes": estimate, "nonzero_counts": nnz}
+    if branch == "local":
+        weighted = weight(counts_f.result(), pmi_config)
+        _check_dim(svd_config.dim, min(weighted.shape), None)
+        with progress.task(f"SVD ({svd_config.algorithm}, {svd_config.dim} dims)", 1):
+            u, s, _ = truncated_svd(weighted, svd_config.dim, svd_config.algorithm,
+                                    svd_config.seed, svd_config.oversample,
+                                    svd_config.power_iters)
+        empty, stats["nonzero_weighted"] = zero_rows(weighted), int(weighted.nnz)
+        return u, s, empty, stats
+    if svd_config.algorithm != "randomized":
+        log.warning("the cluster SVD is randomized; --algorithm %s applies "
+                    "only when the matrix is gathered", svd_config.algorithm)
+    weighted_f = client.submit(weight, counts_f, pmi_config)
+    _check_dim(svd_config.dim, min(shape), None)
+    with progress.task(f"SVD (randomized, products on the cluster, {svd_config.dim} dims)", 1):
+        u, s = svd_on_cluster(client, weighted_f, shape, nnz, svd_config)
+    empty = client.submit(zero_rows, weighted_f).result()
+    stats["nonzero_weighted"] = client.submit(_nnz, weighted_f).result()
+    return u, s, empty, stats
+
+
+def _shape_nnz(matrix: sp.spmatrix) -> tuple[tuple[int, int], int]:
+    return tuple(int(x) for x in matrix.shape), int(matrix.nnz)
+
+
+# -- the whole build ------------------------------------------------------------------------
+def build_ppmi_svd_distributed(
+    corpus: Any,
+    *,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    client: Any = None,
+    tokenizer: TokenizerConfig | None = None,
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    window: int | None = None,
+    context: str = "window",
+    window_weighting: str = "uniform",
+    subsample: float = 0.0,
+    weighting: str | None = None,
+    cds: float | None = None,
+    shift: float | None = None,
+    dim: int = 300,
+    eig: float | None = None,
+    algorithm: str = "randomized",
+    seed: int = 0,
+    memory: str | int = "2G",
+    preset: str | None = None,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    svd: str = "auto",
+    svd_memory: str | int | None = None,
+    split_every: int = 8,
+    timeout: float = 10.0,
+) -> Vectors:
+    """PPMI-SVD vectors with the counting (and maybe the SVD) stage on a Dask cluster.
+
+    Parameters are those of :func:`embedkit.build.build_ppmi_svd`, plus:
+
+    scheduler : address of a running Dask scheduler (``tcp://host:8786``); or
+    cluster : ``"local:N"``, a LocalCluster of N worker processes (1 thread each); or
+    client : an existing ``distributed.Client`` (left open).
+    corpus : paths or a :class:`~embedkit.corpus.Corpus`; every worker must read the files
+        at the same paths (a shared filesystem), and this machine too (it plans shards).
+    shard_bytes : bytes on disk per shard (files grouped, big line files cut).
+    svd : "auto" (by size, logged), "local" (gather) or "cluster" (svd_compressed).
+    svd_memory : the budget of the "local" SVD (default: ``memory``).
+    split_every : fan-in of the tree reductions.
+    timeout : seconds to wait for the scheduler.
+
+    ``memory`` is the counting budget of each task (one task per worker thread).
+
+    Returns
+    -------
+    :class:`Vectors`, as the single-machine builder's: same vocabulary, identical counts
+    and PPMI; identical vectors when the SVD runs here, equal within SVD tolerance otherwise.
+    """
+    values = resolve_preset(preset, weighting=weighting, cds=cds, eig=eig, window=window)
+    tokenizer = tokenizer or TokenizerConfig()
+    count_cfg = CountConfig(window=values["window"], context=context, weighting=window_weighting,
+                            subsample=subsample, memory=parse_memory(memory), seed=seed,
+                            workers=1)
+    pmi_cfg = PMIConfig(weighting=values["weighting"], cds=values["cds"], shift=shift)
+    svd_cfg = SVDConfig(dim=dim, eig=values["eig"], algorithm=algorithm, seed=seed)
+    budget = parse_memory(memory if svd_memory is None else svd_memory)
+    choose_svd((2, 2), 0, 1, 0, budget, svd)  # validates the choice before any work
+    if split_every < 2:
+        raise UsageError(f"split_every must be >= 2, got {split_every}")
+    corpus = _file_corpus(corpus)
+    timings: dict[str, float] = {}
+    with dask_client(scheduler, cluster, client, timeout) as connected:
+        clock = time.perf_counter()
+        shards = tokenize_distributed(connected, corpus, tokenizer, shard_bytes)
+        clock = _lap(timings, "read_tokenize_s", clock)
+        vocab_f, vocab, distinct = vocabulary_distributed(connected, shards, min_count,
+                                                          max_vocab, split_every)
+        clock = _lap(timings, "vocabulary_s", clock)
+        _check_dim(dim, len(vocab), min_count)
+        counts_f = count_distributed(connected, shards, vocab_f, len(vocab), count_cfg,
+                                     split_every)
+        clock = _lap(timings, "count_s", clock)
+        u, s, empty, svd_stats = factorise(connected, counts_f, pmi_cfg, svd_cfg, budget, svd)
+        _lap(timings, "weight_svd_s", clock)
+        workers = len(connected.scheduler_info().get("workers", {}))
+    if empty.any():
+        log.info("%d words have no contexts left after weighting: their vectors are zero",
+                 int(empty.sum()))
+    meta = {"source": "ppmi-svd", "builder": "embedkit.distributed.build_ppmi_svd_distributed",
+            "_arrays": {"singular_values": s.astype(np.float64)}}
+    vectors = Vectors(vocab.words, embed(u, s, svd_cfg.eig, zero=empty), vocab.counts, meta)
+    vectors.metadata.update(
+        params={"tokenizer": tokenizer.to_dict(), "min_count": min_count,
+                "max_vocab": max_vocab, "preset": preset or "levy2015",
+                "count": count_cfg.to_dict(), "pmi": pmi_cfg.to_dict(), "svd": svd_cfg.to_dict(),
+                "distributed": {"scheduler": scheduler, "cluster": cluster,
+                                "shard_bytes": shard_bytes, "svd": svd,
+                                "split_every": split_every}},
+        stats={"tokens": shards.total_tokens,
+               "documents": sum(x["documents"] for x in shards.summaries),
+               "distinct_words": distinct, "vocabulary": len(vocab), "shards": len(shards.shards),
+               "workers": workers, **_summed_stats(shards.summaries), **svd_stats,
+               "words_without_contexts": int(empty.sum())},
+        files=[{"path": str(f.path), "bytes": int(f.size)} for f in corpus.files],
+        timings={k: round(v, 3) for k, v in timings.items()})
+    return vectors
+
+
+def _file_corpus(corpus: Any) -> Corpus:
+    opened = open_corpus(corpus)
+    if not isinstance(opened, Corpus):
+        raise UsageError("the distributed builder reads files on the workers: pass corpus "
+                         "paths or an embedkit.corpus.Corpus, not token lists")
+    return opened
+
+
+def _summed_stats(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    total: Counter = Counter()
+    for summary in summaries:
+        total.update({k: v for k, v in summary["stats"].items()
+                      if isinstance(v, (int, float)) and not isinstance(v, bool)
+                      and k not in ("documents", "tokens")})
+    return dict(total)
+
+
+def _lap(timings: dict[str, float], name: str, start: float) -> float:
+    now = time.perf_counter()
+    timings[name] = now - start
+    return now
