@@ -167,6 +167,15 @@ class CorpusStats:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def keys(self) -> list[str]:
+        """Field names, so ``dict(stats)`` works like ``stats.to_dict()``."""
+        return [f.name for f in fields(self)]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
 
 class Corpus:
     """A restartable, streaming view of text files as documents and tokens.
@@ -290,13 +299,15 @@ class Corpus:
     def _source_pieces(self, source: Source) -> Iterator[tuple[str, str]]:
         stream = _Tally(source.stream, self.stats)
         head = stream.read(BLOCK)
-        if b"\0" in head[:8192] and not self.config.encoding.lower().startswith("utf-16") \
-                and not self.config.encoding.lower().startswith("utf-32"):
+        encoding = bom_encoding(head) or self.config.encoding
+        if b"\0" in head[:8192] and not encoding.lower().replace("_", "-").startswith(
+                ("utf-16", "utf-32", "utf16", "utf32")):
             self._skip(source.name, "binary file (NUL bytes); pass text files only")
             return
         fmt = self.config.format
         if fmt == "auto":
-            fmt = detect_format(source.name, head)
+            fmt = detect_format(source.name, head[:_SNIFF].decode(
+                encoding if encoding != self.config.encoding else "latin-1", errors="ignore"))
         self.stats.formats[fmt] = self.stats.formats.get(fmt, 0) + 1
         if fmt in ("xml", "wiki"):
             stream.unread(head)
@@ -307,7 +318,7 @@ class Corpus:
                 yield from (("wiki", text) for text in markup.wiki_articles(stream, source.name))
             return
         replaced = [0]
-        blocks = decoded_blocks(stream, self.config.encoding, head, replaced)
+        blocks = decoded_blocks(stream, encoding, head, replaced)
         try:
             yield from self._text_pieces(fmt, blocks)
         finally:
@@ -341,14 +352,14 @@ class TokenStream:
             yield from batch
 
 
-def detect_format(name: str, head: bytes) -> str:
-    """The format of a file from its name (compression suffix removed) and first bytes."""
+def detect_format(name: str, head: str) -> str:
+    """The format of a file from its name (compression suffix removed) and first characters."""
     base = strip_compression(name.rsplit(":", 1)[-1]).lower()
     fmt = _EXTENSIONS.get(os.path.splitext(base)[1])
-    sniff = head[:_SNIFF].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if fmt is None and not sniff.startswith(b"<"):
-        return "text"  # the common case, decided without decoding
-    lower = sniff.decode("latin-1").lower()
+    sniff = head.lstrip("\ufeff \t\r\n")
+    if fmt is None and not sniff.startswith("<"):
+        return "text"  # the common case
+    lower = sniff.lower()
     if fmt == "xml" or (fmt is None and lower.startswith("<?xml")):
         return "wiki" if "<mediawiki" in lower else "xml"
     if fmt:
@@ -360,6 +371,18 @@ def detect_format(name: str, head: bytes) -> str:
     if "<reuters" in lower:
         return "sgml"
     return "text"
+
+
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``head`` declares, if any."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    return None
 
 
 def split_piece(mode: str, text: str, clean: bool, sentences: bool) -> list[str]:
@@ -426,29 +449,27 @@ def _ordered_pool(job, batches: Iterator[list], workers: int) -> Iterator[str]:
 
 
 def _chunks(blocks: Iterator[str], limit: int, cut: str) -> Iterator[str]:
-    """Re-block text into pieces of at least ``limit`` characters cut after ``cut``."""
-    buffer: list[str] = []
-    size = 0
+    """Re-block text into pieces of at most about ``limit`` characters, cut after ``cut``
+    (else after a line break, else after a space)."""
+    rest = ""
     for block in blocks:
-        buffer.append(block)
-        size += len(block)
-        if size >= limit:
-            text = "".join(buffer)
-            end = _cut_point(text, cut)
-            yield text[:end]
-            buffer, size = [text[end:]], len(text) - end
-    text = "".join(buffer)
-    if text:
-        yield text
+        text = rest + block if rest else block
+        start = 0
+        while len(text) - start >= limit:
+            end = _cut_point(text, cut, start, start + limit)
+            yield text[start:end]
+            start = end
+        rest = text[start:]
+    if rest:
+        yield rest
 
 
-def _cut_point(text: str, cut: str) -> int:
-    """Index just after the last ``cut`` (else the last line break, else space, else the end)."""
+def _cut_point(text: str, cut: str, start: int, stop: int) -> int:
     for sep in (cut, "\n", " "):
-        end = text.rfind(sep)
-        if end >= 0:
+        end = text.rfind(sep, start, stop)
+        if end > start:
             return end + len(sep)
-    return len(text)
+    return stop
 
 
 class _Tally:

@@ -31,8 +31,10 @@ from embedkit.errors import InputFormatError
 _LINE_BREAK_TAG = re.compile(r"<(?:br|p|/p|div|/div|li|hr)\b[^<>]{0,200}>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,500})?/?>")
 
-SGML_TEXT_TAGS = {"reuters": ("title", "body")}
-"""Document tags whose text comes from a few inner elements only (not from the metadata)."""
+SGML_TEXT_TAGS = {"reuters": ("title", "body", "text")}
+"""Document tags whose text comes only from text directly inside a few inner elements:
+for Reuters-21578 the ``<TITLE>`` and ``<BODY>``, and the bare ``<TEXT>`` of the
+``TYPE="UNPROC"`` stories that have neither (never ``<DATE>``, ``<TOPICS>``, ``<DATELINE>``)."""
 
 _BLOCK_TAGS = frozenset([
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
@@ -92,7 +94,8 @@ def html_text(blocks: Iterable[str]) -> str:
 
 
 class _SGMLDocuments(HTMLParser):
-    """Splits SGML into documents at ``document_tag`` and keeps the text of ``text_tags``."""
+    """Splits SGML into documents at ``document_tag``; keeps text whose innermost open
+    element is one of ``text_tags`` (all text in the document when ``text_tags`` is None)."""
 
     def __init__(self, document_tag: str, text_tags: tuple[str, ...] | None) -> None:
         super().__init__(convert_charrefs=True)
@@ -100,14 +103,16 @@ class _SGMLDocuments(HTMLParser):
         self.text_tags = text_tags
         self.done: list[str] = []
         self._parts: list[str] | None = None  # None: outside a document
-        self._depth = 0  # depth inside text tags (always 1 when text_tags is None)
+        self._open: list[str] = []  # elements open inside the current document
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag == self.document_tag:
-            self._parts = []
-            self._depth = 0 if self.text_tags else 1
-        elif self._parts is not None and self.text_tags and tag in self.text_tags:
-            self._depth += 1
+            self._parts, self._open = [], []
+        elif self._parts is not None:
+            self._open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        pass  # <BR/> and friends hold no text
 
     def handle_endtag(self, tag: str) -> None:
         if self._parts is None:
@@ -115,12 +120,15 @@ class _SGMLDocuments(HTMLParser):
         if tag == self.document_tag:
             self.done.append("".join(self._parts).strip())
             self._parts = None
-        elif self.text_tags and tag in self.text_tags:
-            self._depth = max(0, self._depth - 1)
+        elif tag in self._open:  # tolerate unclosed inner elements
+            while self._open.pop() != tag:
+                pass
             self._parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if self._parts is not None and self._depth:
+        if self._parts is None:
+            return
+        if self.text_tags is None or (self._open and self._open[-1] in self.text_tags):
             self._parts.append(data)
 
 
@@ -193,8 +201,24 @@ def wiki_articles(stream: BinaryIO, name: str) -> Iterator[str]:
                                line) from None
 
 
+_WIKI_EMPHASIS = re.compile(r"'{2,}")
+_WIKI_LINE_MARKS = re.compile(r"^[ \t]*(?:=+|[*#:;]+)[ \t]*|[ \t]*=+[ \t]*$", re.MULTILINE)
+_WIKI_GALLERY = re.compile(
+    r"^[^|\n]{1,240}\.(?:jpe?g|png|gif|svg|tiff?|ogg|ogv|oga|webm|pdf|djvu)[ \t]*\|",
+    re.IGNORECASE | re.MULTILINE)
+
+
 def wiki_text(markup: str) -> str:
-    """Plain text of one article's wiki markup (gensim's ``filter_wiki``)."""
+    """Plain text of one article's wiki markup.
+
+    gensim's ``filter_wiki`` removes templates, links, tables, references and tags; what it
+    leaves for its tokenizer to drop is removed here too: ``''``/``'''`` emphasis, heading
+    ``==`` and list ``*``/``#`` marks at line starts, and gallery lines' file names
+    (``File.jpg|caption`` keeps the caption).
+    """
     from gensim.corpora.wikicorpus import filter_wiki
 
-    return filter_wiki(markup)
+    text = filter_wiki(markup)
+    text = _WIKI_GALLERY.sub("", text)
+    text = _WIKI_LINE_MARKS.sub("", text)
+    return _WIKI_EMPHASIS.sub("", text).strip()

@@ -150,6 +150,15 @@ class _CountingRaw(io.RawIOBase):
         self._counter[0] += n or 0
         return n
 
+    def seekable(self) -> bool:  # zip archives need it
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
 
 @contextmanager
 def open_file(path: str, counter: list[int]) -> Iterator[BinaryIO]:

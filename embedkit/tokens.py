@@ -19,7 +19,8 @@ Policy (the same for every option combination):
   ``known`` (the usual choice for count-based embeddings: the parts are frequent words);
   ``hyphens="keep"`` keeps ``well-known`` as one token.
 * **Numbers** are digit runs with inner ``.``/``,``/``:`` separators (``3.14``, ``1,000``,
-  ``12:30``) that are not part of a word (``2nd``, ``mp3``, ``80's`` are words).
+  ``12:30``), and plain digit runs that are not part of a word (``2nd``, ``mp3``, ``80's``
+  are words). A separated number ends where letters start: ``3.5x`` → ``3.5``, ``x``.
   ``numbers="keep"`` keeps them, ``"drop"`` removes them, ``"replace"`` turns each into
   the token :data:`NUM_TOKEN` (``<num>``).
 * **Punctuation**: ``punctuation="drop"`` (default) or ``"keep"``: every other
@@ -73,7 +74,7 @@ def _mark_class() -> str:
 
 _MARKS = _mark_class()
 _HAS_MARK = re.compile(f"[{_MARKS}]")
-_NUM = r"\d+(?:[.,:]\d+)*"
+_NUM_SEPARATED = r"\d+(?:[.,:]\d+)+"
 _APOS = "'"
 _HYPHEN = "\\-\u2010\u2011"  # escaped: it goes inside a character class
 _DIACRITICS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -150,16 +151,17 @@ class _Patterns:
         word = rf"{w}+(?:[{joiners}]{w}+)*"
         not_before = rf"(?!{w}|[{joiners}]{w})"
         not_after = rf"(?<!{w})(?<!{w}[{joiners}])"
-        alternatives = [rf"{_NUM}{not_before}", word]
+        number = rf"{_NUM_SEPARATED}|\d+{not_before}"
+        alternatives = [number, word]
         if config.numbers == "replace":
             alternatives.insert(0, re.escape(NUM_TOKEN))
         if config.punctuation == "keep":
             alternatives.append(_PUNCT)
         token = re.compile("|".join(alternatives), flags)
-        number = None
+        standalone = None
         if config.numbers != "keep":
-            number = re.compile(rf"{not_after}{_NUM}{not_before}", flags)
-        return token, number
+            standalone = re.compile(rf"{not_after}(?:{number})", flags)
+        return token, standalone
 
     def for_text(self, text: str) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
         if text.isascii():
@@ -221,6 +223,7 @@ ABBREVIATIONS = frozenset([
 """Words that a period after them does not end a sentence (lower case, without the final dot)."""
 
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|\n[ \t]*\n\s*")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _OPENERS = "\"'“‘«([¿¡"
 _LAST_WORD = re.compile(r"([\w.]+)\.$")
 
@@ -238,7 +241,7 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for m in _CANDIDATE.finditer(text):
-        if m.group(0)[0] != "\n" and not _is_boundary(text, m):
+        if not _BLANK_LINE.search(m.group(0)) and not _is_boundary(text, m):
             continue
         piece = text[start:m.end()].strip()
         if piece:
