@@ -122,12 +122,18 @@ def read_tokens(corpus: Any, tokenizer: TokenizerConfig, workers: int = 2) -> To
             for tokens in batch:
                 docs.append(_provisional_ids(tokens, word_to_id))
             bar.advance(len(batch))
-    counts = np.bincount(np.concatenate(docs), minlength=len(word_to_id)) if docs else \
-        np.zeros(0, np.int64)
+    if not any(doc.size for doc in docs):
+        if hasattr(corpus, "check_not_empty"):
+            corpus.check_not_empty()  # says which files were skipped and why
+        raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
+    counts = np.bincount(np.concatenate(docs), minlength=len(word_to_id))
     files = [{"path": str(f.path), "bytes": int(f.size)} for f in getattr(corpus, "files", [])]
-    stats = dict(getattr(corpus, "stats", {}) or {})
-    return TokenizedCorpus(list(word_to_id), counts.astype(np.int64), docs, files,
-                           _plain(stats))
+    raw_stats = getattr(corpus, "stats", None)
+    stats = _plain(raw_stats or {})
+    skipped = getattr(raw_stats, "skipped", None)
+    if skipped:
+        stats["skipped_files"] = [f"{name}: {reason}" for name, reason in skipped]
+    return TokenizedCorpus(list(word_to_id), counts.astype(np.int64), docs, files, stats)
 
 
 def _provisional_ids(tokens: list[str], word_to_id: dict[str, int]) -> np.ndarray:
@@ -176,6 +182,8 @@ def build_ppmi_svd(
     memory: str | int = "2G",
     preset: str | None = None,
     workers: int = 2,
+    scheduler: str | None = None,
+    cluster: str | None = None,
 ) -> Vectors:
     """PPMI-SVD word vectors from a corpus (the Python twin of ``embedkit build ppmi``).
 
@@ -191,11 +199,22 @@ def build_ppmi_svd(
     memory : the counting stage's budget (``"4G"`` or bytes).
     preset : ``"levy2015"`` (default) or ``"lecture"``; explicit values override it.
     workers : processes for tokenising and threads for counting.
+    scheduler, cluster : run on Dask instead: a scheduler address (``tcp://host:8786``) or
+        ``"local:N"``; see :func:`embedkit.distributed.build_ppmi_svd_distributed`.
 
     Returns
     -------
     :class:`Vectors` (vocabulary x dim float32), rows in vocabulary order, with counts.
     """
+    if scheduler is not None or cluster is not None:  # the same build, stages on Dask
+        from embedkit.distributed import build_ppmi_svd_distributed
+
+        return build_ppmi_svd_distributed(
+            corpus, scheduler=scheduler, cluster=cluster, tokenizer=tokenizer,
+            min_count=min_count, max_vocab=max_vocab, window=window, context=context,
+            window_weighting=window_weighting, subsample=subsample, weighting=weighting,
+            cds=cds, shift=shift, dim=dim, eig=eig, algorithm=algorithm, seed=seed,
+            memory=memory, preset=preset)
     values = resolve_preset(preset, weighting=weighting, cds=cds, eig=eig, window=window)
     tokenizer = tokenizer or TokenizerConfig()
     count_cfg = CountConfig(window=values["window"], context=context, weighting=window_weighting,
@@ -207,8 +226,6 @@ def build_ppmi_svd(
     clock = time.perf_counter()
     read = read_tokens(open_corpus(corpus), tokenizer, workers)
     timings["read_tokenize_s"] = _lap(clock)
-    if read.tokens == 0:
-        raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
     clock = time.perf_counter()
     vocab = read.vocabulary(min_count, max_vocab)
     timings["vocabulary_s"] = _lap(clock)
@@ -328,6 +345,7 @@ def train_gensim(
             raise UsageError(f"{name} must be >= 1, got {value}")
     tokenizer = tokenizer or TokenizerConfig()
     workers = workers or os.cpu_count() or 1
+    corpus = open_corpus(corpus)
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="embedkit-") as tmp:
         path = Path(tmp) / "tokens.txt"
@@ -335,6 +353,8 @@ def train_gensim(
         read = write_token_file(corpus, tokenizer, workers, path)
         timings["read_tokenize_s"] = _lap(clock)
         if read["tokens"] == 0:
+            if hasattr(corpus, "check_not_empty"):
+                corpus.check_not_empty()
             raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
         clock = time.perf_counter()
         kv = _gensim_train(model, str(path), read["tokens"], dict(
@@ -358,7 +378,7 @@ def train_gensim(
     meta = {"source": model, "builder": f"embedkit.build.train_{model}", "params": params,
             "stats": {**read, "vocabulary": len(words)},
             "files": [{"path": str(f.path), "bytes": int(f.size)}
-                      for f in getattr(open_corpus(corpus), "files", [])],
+                      for f in getattr(corpus, "files", [])],
             "timings": {k: round(v, 3) for k, v in timings.items()}}
     return Vectors(words, np.asarray(kv.vectors, np.float32), counts, meta, subwords)
 
@@ -387,7 +407,7 @@ def write_token_file(corpus: Any, tokenizer: TokenizerConfig, workers: int, path
     docs = tokens = 0
     with open(path, "w", encoding="utf-8") as out, \
             progress.task("reading and tokenising (documents)") as bar:
-        for batch in token_batches(open_corpus(corpus), tokenizer, workers):
+        for batch in token_batches(corpus, tokenizer, workers):
             lines = [" ".join(doc) for doc in batch if doc]
             if lines:
                 out.write("\n".join(lines) + "\n")
@@ -395,3 +415,47 @@ def write_token_file(corpus: Any, tokenizer: TokenizerConfig, workers: int, path
             tokens += sum(len(doc) for doc in batch)
             bar.advance(len(batch))
     return {"documents": docs, "tokens": tokens}
+
+
+# -- the demo -------------------------------------------------------------------------------
+DEMO_FILES = ("enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+              "lee_background.cor")
+DEMO_WORDS = ("france", "music", "war", "science", "water", "australia", "government")
+
+
+def demo_corpus() -> list[str]:
+    """The real text that ships inside gensim: a Wikipedia dump extract and the Lee corpus."""
+    import gensim
+
+    folder = Path(gensim.__file__).parent / "test" / "test_data"
+    return [str(folder / name) for name in DEMO_FILES]
+
+
+def demo(home: str | os.PathLike | None = None, force: bool = True, dim: int = 100,
+         words: Sequence[str] = DEMO_WORDS, k: int = 6) -> dict[str, Any]:
+    """Build PPMI-SVD vectors from :func:`demo_corpus`, store them as set ``demo`` (with a
+    flat index when :mod:`embedkit.index` is available) and return the neighbours of
+    ``words``."""
+    from embedkit import store, workspace
+
+    start = time.perf_counter()
+    path = workspace.target_path("demo", home, force)
+    vectors = build_ppmi_svd(demo_corpus(), min_count=5, dim=dim, seed=0)
+    store.save(vectors, path)
+    stored = workspace.open_set(str(path))
+    indexed = _index_demo(stored, path.parent)
+    neighbours = {w: [(n, round(s, 3)) for n, s in stored.most_similar(w, k)]
+                  for w in words if w in stored}
+    return {"path": str(path), "words": len(stored), "dim": stored.dim, "index": indexed,
+            "tokens": vectors.metadata["stats"]["tokens"], "neighbours": neighbours,
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _index_demo(vectors: Vectors, folder: Path) -> str | None:
+    try:
+        from embedkit.index import Index
+    except ImportError:  # the index module is optional
+        return None
+    index = Index.build(vectors, "flat")
+    index.save(folder)
+    return index.name

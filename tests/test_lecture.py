@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from embedkit.lecture import (
-    CHAPTERS, course_counts, lsa, read_chapter, salammbo_letter_svd,
+    CHAPTERS,
+    course_counts,
+    lsa,
+    read_chapter,
+    salammbo_letter_svd,
 )
 
 

@@ -1,4 +1,4 @@
-"""Vocabulary: order, limits, encoding and subsampling, against plain-Python references on real text."""
+"""Vocabulary: order, limits, encoding and subsampling, against plain-Python references."""
 
 from __future__ import annotations
 

@@ -1,0 +1,217 @@
+"""`embedkit build ppmi|word2vec|fasttext` and `embedkit demo`: build vectors from text.
+
+Each command turns its options into one call of :mod:`embedkit.build` and writes the result
+to the workspace atomically (an existing set is refused unless ``--force``, and is replaced
+only once the new store is complete).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from embedkit import build, store, workspace
+from embedkit.cli.common import emit_json, emit_table, home_option, json_option
+from embedkit.tokens import TokenizerConfig
+
+app = typer.Typer(
+    help="Build word vectors from raw text (PPMI-SVD, or word2vec/fastText through gensim).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+# -- options shared by the three builders -------------------------------------------------
+CORPUS_ARG = typer.Argument(
+    ..., help="Text files, folders (read recursively), .gz/.bz2/.xz files or tar/zip archives.",
+    show_default=False)
+NAME_OPT = typer.Option(..., "--name", "-n", help="Name of the new set in the workspace.",
+                        show_default=False)
+FORCE_OPT = typer.Option(False, "--force", help="Replace an existing set of that name (the old "
+                         "one stays until the new store is complete).")
+
+
+def _corpus_options(fmt: str, glob: str | None, encoding: str, sentences: bool) -> dict[str, Any]:
+    return {"format": fmt, "glob": glob, "encoding": encoding, "sentences": sentences}
+
+
+def _tokenizer(lowercase: bool, numbers: str, punctuation: str, min_length: int,
+               strip_accents: bool, hyphens: str) -> TokenizerConfig:
+    return TokenizerConfig(lowercase=lowercase, numbers=numbers, punctuation=punctuation,
+                           min_length=min_length, strip_accents=strip_accents, hyphens=hyphens)
+
+
+def _corpus(paths: list[Path], options: dict[str, Any]) -> Any:
+    return build.open_corpus([str(p) for p in paths], **options)
+
+
+def _save(vectors, name: str, home: str | None, force: bool, as_json: bool) -> None:
+    path = workspace.target_path(name, home, force)
+    store.save(vectors, path)
+    summary = {"name": name, "path": str(path), "words": len(vectors), "dim": vectors.dim,
+               "source": vectors.metadata.get("source"), **vectors.metadata.get("stats", {}),
+               **vectors.metadata.get("timings", {})}
+    summary = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
+    if as_json:
+        emit_json(summary)
+    else:
+        emit_table([[k, v] for k, v in summary.items()])
+
+
+@app.command("ppmi")
+def ppmi(
+    corpus: list[Path] = CORPUS_ARG,
+    name: str = NAME_OPT,
+    window: int = typer.Option(None, help="Context words on each side (K) [default: 2].",
+                               show_default=False),
+    context: str = typer.Option("window", help="Context type: window (K words each side), "
+                                "left / right (the single word before / after: bigrams), "
+                                "document (term-document matrix, LSA)."),
+    window_weighting: str = typer.Option("uniform", help="Weight of a context d words away: "
+                                         "uniform, harmonic (1/d, GloVe) or dynamic "
+                                         "((K-d+1)/K, the expectation of word2vec's window)."),
+    subsample: float = typer.Option(0.0, help="word2vec subsampling threshold t (e.g. 1e-5); "
+                                    "0 = off."),
+    weighting: str = typer.Option(None, help="count, pmi, ppmi or sppmi [default: ppmi].",
+                                  show_default=False),
+    cds: float = typer.Option(None, help="Context-distribution smoothing exponent (1 = none) "
+                              "[default: 0.75; lecture preset: 1].", show_default=False),
+    shift: float = typer.Option(None, help="Shift k: log2 k is subtracted before clipping "
+                                "[default: 1 for pmi/ppmi, 5 for sppmi].", show_default=False),
+    dim: int = typer.Option(300, help="Dimensions kept by the SVD."),
+    eig: float = typer.Option(None, help="Eigenvalue weighting p: vectors U*S^p "
+                              "[default: 0.5; lecture preset: 1].", show_default=False),
+    algorithm: str = typer.Option("randomized", help="SVD: randomized (Halko et al., fast) or "
+                                  "arpack (scipy svds, exact)."),
+    min_count: int = typer.Option(5, help="Keep words seen at least this many times."),
+    max_vocab: int = typer.Option(None, help="Keep at most this many words (most frequent) "
+                                  "[default: no limit].", show_default=False),
+    memory: str = typer.Option("2G", help="Memory budget of the counting stage (e.g. 512M, 4G)."),
+    preset: str = typer.Option(None, help="levy2015 (Levy, Goldberg & Dagan 2015: PPMI, cds "
+                               "0.75, p 0.5) or lecture (PPMI without smoothing, U*S) "
+                               "[default: levy2015]; explicit options override it.",
+                               show_default=False),
+    seed: int = typer.Option(0, help="Seed of every random step (SVD, subsampling)."),
+    workers: int = typer.Option(2, help="Processes tokenising and threads counting."),
+    scheduler: str = typer.Option(None, help="Count on the Dask cluster whose scheduler is at "
+                                  "this address (e.g. tcp://host:8786); every worker must read "
+                                  "the corpus at the same paths [default: this machine only].",
+                                  show_default=False),
+    cluster: str = typer.Option(None, help="Count on a new local Dask cluster of N worker "
+                                "processes, 1 thread each: local:N [default: none].",
+                                show_default=False),
+    fmt: str = typer.Option("auto", "--format", help="Corpus format: auto, text, lines, "
+                            "paragraphs, html, sgml, xml, wiki."),
+    glob: str = typer.Option(None, help="Only files in folders/archives matching this pattern "
+                             "(e.g. '*.txt') [default: all].", show_default=False),
+    encoding: str = typer.Option("utf-8", help="Text encoding (undecodable bytes are replaced "
+                                 "and counted)."),
+    sentences: bool = typer.Option(False, help="One document per sentence."),
+    lowercase: bool = typer.Option(True, help="Lower-case the text."),
+    numbers: str = typer.Option("keep", help="Numbers: keep, drop or replace (by <num>)."),
+    punctuation: str = typer.Option("drop", help="Punctuation: drop or keep."),
+    min_length: int = typer.Option(1, help="Drop tokens shorter than this."),
+    strip_accents: bool = typer.Option(False, help="Remove diacritics (café -> cafe)."),
+    hyphens: str = typer.Option("split", help="Hyphenated words: split or keep."),
+    force: bool = FORCE_OPT,
+    home: str = home_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Build PPMI-SVD vectors: count, weight (PPMI), factorise (truncated SVD).
+
+    Example: embedkit build ppmi reviews/ --name imdb --glob '*.txt' --dim 300 --min-count 5
+    """
+    workspace.target_path(name, home, force)  # refuse an existing name before the work
+    vectors = build.build_ppmi_svd(
+        _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences)),
+        tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents, hyphens),
+        min_count=min_count, max_vocab=max_vocab, window=window, context=context,
+        window_weighting=window_weighting, subsample=subsample, weighting=weighting, cds=cds,
+        shift=shift, dim=dim, eig=eig, algorithm=algorithm, seed=seed, memory=memory,
+        preset=preset, workers=workers, scheduler=scheduler, cluster=cluster)
+    _save(vectors, name, home, force, as_json)
+
+
+def _gensim_command(model: str):
+    def command(
+        corpus: list[Path] = CORPUS_ARG,
+        name: str = NAME_OPT,
+        sg: bool = typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW."),
+        window: int = typer.Option(5, help="Context words on each side."),
+        dim: int = typer.Option(100, help="Vector dimensions."),
+        epochs: int = typer.Option(5, help="Passes over the corpus."),
+        min_count: int = typer.Option(5, help="Keep words seen at least this many times."),
+        max_vocab: int = typer.Option(None, help="Keep at most this many words "
+                                      "[default: no limit].", show_default=False),
+        negative: int = typer.Option(5, help="Negative samples per positive one."),
+        sample: float = typer.Option(1e-3, help="Subsampling threshold for frequent words."),
+        min_n: int = typer.Option(3, help="fastText: shortest character n-gram."),
+        max_n: int = typer.Option(6, help="fastText: longest character n-gram."),
+        bucket: int = typer.Option(2_000_000, help="fastText: n-gram hash buckets."),
+        seed: int = typer.Option(0, help="Seed (training is reproducible with --workers 1)."),
+        workers: int = typer.Option(None, help="Training threads [default: number of cores].",
+                                    show_default=False),
+        fmt: str = typer.Option("auto", "--format", help="Corpus format: auto, text, lines, "
+                                "paragraphs, html, sgml, xml, wiki."),
+        glob: str = typer.Option(None, help="Only files matching this pattern [default: all].",
+                                 show_default=False),
+        encoding: str = typer.Option("utf-8", help="Text encoding."),
+        sentences: bool = typer.Option(False, help="One document per sentence."),
+        lowercase: bool = typer.Option(True, help="Lower-case the text."),
+        numbers: str = typer.Option("keep", help="Numbers: keep, drop or replace (by <num>)."),
+        punctuation: str = typer.Option("drop", help="Punctuation: drop or keep."),
+        min_length: int = typer.Option(1, help="Drop tokens shorter than this."),
+        strip_accents: bool = typer.Option(False, help="Remove diacritics."),
+        hyphens: str = typer.Option("split", help="Hyphenated words: split or keep."),
+        force: bool = FORCE_OPT,
+        home: str = home_option(),
+        as_json: bool = json_option(),
+    ) -> None:
+        workspace.target_path(name, home, force)
+        options = dict(sg=sg, window=window, dim=dim, epochs=epochs, min_count=min_count,
+                       max_vocab=max_vocab, negative=negative, sample=sample, seed=seed,
+                       workers=workers)
+        if model == "fasttext":
+            options.update(min_n=min_n, max_n=max_n, bucket=bucket)
+        vectors = build.train_gensim(
+            model, _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences)),
+            tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents,
+                                 hyphens), **options)
+        _save(vectors, name, home, force, as_json)
+
+    title = "word2vec" if model == "word2vec" else "fastText (with subword vectors)"
+    command.__doc__ = (f"Train {title} vectors with gensim.\n\n"
+                       f"Example: embedkit build {model} corpus.txt --name {model}-demo "
+                       "--dim 100 --epochs 5")
+    return command
+
+
+app.command("word2vec")(_gensim_command("word2vec"))
+app.command("fasttext")(_gensim_command("fasttext"))
+
+
+def demo(
+    force: bool = typer.Option(True, "--force/--no-force",
+                               help="Replace an existing 'demo' set."),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Build PPMI-SVD vectors from the text inside gensim, store them as 'demo', show neighbours.
+
+    Example: embedkit demo
+    """
+    result = build.demo(home=home, force=force)
+    if as_json:
+        emit_json(result)
+        return
+    rows = [[word, ", ".join(w for w, _ in neighbours)]
+            for word, neighbours in result["neighbours"].items()]
+    emit_table(rows, ["word", "nearest neighbours (cosine)"])
+    typer.echo(f"stored {result['words']} words x {result['dim']} dims as set 'demo' in "
+               f"{result['seconds']:.0f} s ({result['path']})", err=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="build")
+    root.command("demo")(demo)

@@ -1,0 +1,115 @@
+"""`embedkit build ...` and `embedkit demo` end to end on gensim's bundled real text."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from embedkit import store, workspace
+from tests.cli_helpers import run_cli
+
+
+@pytest.fixture()
+def lee(gensim_data):
+    return gensim_data / "lee_background.cor"
+
+
+def test_build_ppmi_end_to_end(lee, home):
+    result = run_cli("build", "ppmi", lee, "--name", "lee", "--format", "lines", "--dim", "16",
+                     "--min-count", "3", "--window", "3", "--window-weighting", "harmonic",
+                     "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["name"] == "lee" and summary["dim"] == 16 and summary["documents"] == 300
+    with workspace.open_set("lee") as vectors:
+        params = vectors.metadata["params"]
+        assert params["count"]["window"] == 3 and params["count"]["weighting"] == "harmonic"
+        assert vectors.metadata["files"][0]["path"].endswith("lee_background.cor")
+        assert vectors.metadata["files"][0]["bytes"] == lee.stat().st_size
+        assert "singular_values" in store.extra_arrays(vectors)
+
+
+def test_existing_name_refused_and_force_keeps_old_set_on_failure(lee, home):
+    args = ("build", "ppmi", lee, "--name", "keep", "--format", "lines", "--dim", "8")
+    assert run_cli(*args).exit_code == 0
+    before = workspace.describe("keep")["fingerprint"]
+    refused = run_cli(*args)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Error: an embedding set named 'keep' already exists")
+    # a --force build that fails (too many dimensions) leaves the old set untouched
+    failed = run_cli("build", "ppmi", lee, "--name", "keep", "--format", "lines",
+                     "--dim", "100000", "--force")
+    assert failed.exit_code == 1 and "lower --dim" in failed.stderr
+    assert workspace.describe("keep")["fingerprint"] == before
+    assert list((home / "keep").glob("*.tmp")) == []
+    assert run_cli(*args, "--force", "--dim", "9").exit_code == 0
+    assert workspace.describe("keep")["dim"] == 9
+
+
+@pytest.mark.parametrize("option,value", [("--context", "sentence"), ("--weighting", "tfidf"),
+                                          ("--algorithm", "lanczos"), ("--preset", "glove"),
+                                          ("--window-weighting", "gauss"), ("--memory", "lots"),
+                                          ("--numbers", "spell")])
+def test_unknown_option_value_exit_2(lee, home, option, value):
+    result = run_cli("build", "ppmi", lee, "--name", "x", option, value)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and value in lines[0]
+    assert not (home / "x" / "vectors.h5").exists()
+
+
+def test_bad_corpora(lee, home, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    result = run_cli("build", "ppmi", empty, "--name", "e")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+    few = tmp_path / "few.txt"
+    few.write_text("one two three four five one two three\n")
+    result = run_cli("build", "ppmi", few, "--name", "f", "--min-count", "1")
+    assert result.exit_code == 1
+    assert "cannot build 300-dimensional vectors from 5 distinct words" in result.stderr
+    result = run_cli("build", "ppmi", lee, "--name", "m", "--min-count", "1000000")
+    assert result.exit_code == 1 and "leaves no vocabulary" in result.stderr
+
+
+def test_binary_file_in_folder_is_skipped(lee, home, tmp_path, gensim_data):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(lee, folder / "lee.txt")
+    shutil.copy(gensim_data / "lee_fasttext.bin", folder / "model.bin")
+    result = run_cli("build", "ppmi", folder, "--name", "mixed", "--format", "lines",
+                     "--dim", "8")
+    assert result.exit_code == 0, result.stderr
+    assert "model.bin" in result.stderr  # the warning names the skipped file
+    with workspace.open_set("mixed") as vectors:
+        assert vectors.metadata["stats"]["documents"] == 300
+        assert any("model.bin" in s for s in vectors.metadata["stats"]["skipped_files"])
+
+
+def test_word2vec_and_fasttext_commands(lee, home):
+    for model in ("word2vec", "fasttext"):
+        result = run_cli("build", model, lee, "--name", model, "--format", "lines", "--dim",
+                         "12", "--epochs", "1", "--workers", "1", "--bucket", "2000")
+        assert result.exit_code == 0, result.stderr
+    with workspace.open_set("fasttext") as ft:
+        assert ft.subwords is not None and ft.vector("sydneyy").shape == (12,)
+    with workspace.open_set("word2vec") as w2v:
+        assert w2v.subwords is None and w2v.metadata["params"]["window"] == 5
+
+
+def test_demo(home):
+    result = run_cli("demo", "--json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["tokens"] > 500_000 and out["words"] > 5000
+    near = {w for w, _ in out["neighbours"]["australia"]}
+    assert near & {"sydney", "melbourne", "perth", "zealand"}
+    near = {w for w, _ in out["neighbours"]["france"]}
+    assert near & {"spain", "italy", "germany", "britain"}
+    with workspace.open_set("demo") as vectors:
+        assert vectors.dim == 100
+        np.testing.assert_allclose(vectors.most_similar("france", 1)[0][1],
+                                   out["neighbours"]["france"][0][1], atol=1e-3)
