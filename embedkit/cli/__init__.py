@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "embedkit.cli.workspace_cmds",
     "embedkit.cli.io_cmds",
     "embedkit.cli.search_cmds",
+    "embedkit.cli.bench_cmds",
+    "embedkit.cli.build_cmds",
 ]
 
 
