@@ -7,7 +7,11 @@ import pytest
 
 from embedkit import store
 from embedkit.build import (
-    build_ppmi_svd, parse_memory, resolve_preset, train_fasttext, train_word2vec,
+    build_ppmi_svd,
+    parse_memory,
+    resolve_preset,
+    train_fasttext,
+    train_word2vec,
 )
 from embedkit.errors import EmbedkitError, UsageError
 from embedkit.vocab import Vocabulary
