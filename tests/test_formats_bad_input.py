@@ -246,3 +246,20 @@ def test_bad_usage_exits_2(glove, home):
         assert result.exit_code == 2, args
         assert result.stderr.startswith("Error:") and len(result.stderr.splitlines()) == 1
     assert not (home / "g").exists()
+
+
+def test_words_with_spaces_are_kept_whole_with_a_warning(tmp_path, glove, home):
+    # glove.840B.300d has rows like ". . . 0.1 ...": the extra non-numbers belong to the word
+    lines = lines_of(glove)
+    word, rest = lines[30].split(b" ", 1)
+    lines[30] = word + b" . . " + rest
+    path = write(tmp_path / "spaced.txt", lines)
+    vectors = read_vectors(path)
+    original = read_vectors(glove)
+    spaced = f"{word.decode()} . ."
+    assert vectors.words == [*original.words[:30], spaced, *original.words[31:]]
+    np.testing.assert_array_equal(vectors[spaced], original.matrix[30])
+    assert vectors.metadata["stats"]["words_with_spaces"] == 1
+    result = run_cli("import", path, "--name", "spaced")
+    assert result.exit_code == 0
+    assert "Warning:" in result.stderr and "1 words contain spaces" in result.stderr

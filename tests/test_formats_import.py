@@ -196,3 +196,14 @@ def test_import_to_workspace_refuses_an_existing_name_unless_forced(gensim_data,
     assert forced.exit_code == 0, forced.stderr
     with embedkit.load(home / "g" / "vectors.h5") as vectors:
         assert len(vectors) == 22 and vectors.metadata["source_format"] == "fasttext-vec"
+
+
+@pytest.mark.parametrize("name", ["word2vec_pre_kv_c", "test_glove.txt"])
+def test_crlf_line_ends_and_a_byte_order_mark_are_read(gensim_data, tmp_path, name):
+    original = read_vectors(gensim_data / name)
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + (gensim_data / name).read_bytes().replace(b"\n", b"\r\n"))
+    vectors = read_vectors(path)
+    assert vectors.metadata["source_format"] == original.metadata["source_format"]
+    assert vectors.words == original.words
+    np.testing.assert_array_equal(vectors.matrix, original.matrix)

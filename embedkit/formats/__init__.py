@@ -133,6 +133,7 @@ def _provenance(source: SourceFile, fmt: str, requested: str, limit: int | None,
                 encoding: str, ingest: Ingest, started: float) -> dict[str, Any]:
     stats = ingest.stats.as_dict()
     stats["invalid_utf8_words"] += getattr(ingest.reader, "invalid_words", 0)
+    stats["words_with_spaces"] = getattr(ingest.reader, "spaced_words", 0)
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return {
         "source": str(Path(source.path).resolve()),

@@ -4,6 +4,7 @@ Every importer reads through :class:`SourceFile`. It recognises compression by m
 (not by extension), hashes the raw bytes as they stream past (so ``source_sha256`` costs no
 second pass over a large file), reports how far into the raw file it has read (for the
 progress bar), and keeps the first bytes (``head``) for format detection without seeking.
+A UTF-8 byte order mark at the start is dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import BinaryIO
 from embedkit.errors import InputFormatError, NotFoundError
 
 HEAD_BYTES = 1 << 16
+_BOM = b"\xef\xbb\xbf"
 _MAGIC = {
     b"\x1f\x8b": ("gzip", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
     b"BZh": ("bz2", lambda raw: bz2.BZ2File(raw, mode="rb")),
@@ -72,6 +74,8 @@ class SourceFile:
                 self._stream = opener(self._raw)  # type: ignore[operator]
         self._pending = b""
         self.head = self._read_stream(HEAD_BYTES)
+        if self.head.startswith(_BOM):  # some editors put one in front of UTF-8 text
+            self.head = self.head[len(_BOM):]
         self._pending = self.head
 
     def _read_stream(self, n: int) -> bytes:

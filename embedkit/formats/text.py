@@ -33,6 +33,7 @@ class TextReader:
         self.dim: int | None = None
         self.counts = None
         self.subwords = None
+        self.spaced_words = 0
         self._first_line = 1
         self._dim_origin = ""
         if header:
@@ -126,8 +127,30 @@ class TextReader:
             if self.dim == 0:
                 self._fail_row(parts, places)
         if rows is None or rows.shape != (len(parts), self.dim):
-            self._fail_row(parts, places)
+            parts = self._rejoin_spaced_words(parts)
+            rows = _parse_numbers([p[2] for p in parts])
+            if rows is None or rows.shape != (len(parts), self.dim):
+                self._fail_row(parts, places)
         return RawBlock([p[0] for p in parts], rows, places)
+
+    def _rejoin_spaced_words(self, parts: list[tuple[bytes, bytes, bytes]]):
+        """Give back their spaces to words like ``". . ."`` (glove.840B has some).
+
+        A line with more than ``dim`` fields whose extra leading fields are not all numbers
+        and whose last ``dim`` fields are: the extra fields belong to the word. A line with
+        extra *numbers* stays as it is, to be reported as having too many values.
+        """
+        fixed = []
+        for word, sep, rest in parts:
+            values = rest.split()
+            extra = len(values) - self.dim
+            if extra > 0 and _parse_numbers([b" ".join(values[:extra])]) is None:
+                tail = b" ".join(values[extra:])
+                if _parse_numbers([tail]) is not None:
+                    word, rest = b" ".join([word, *values[:extra]]), tail
+                    self.spaced_words += 1
+            fixed.append((word, sep, rest))
+        return fixed
 
     def _fail_row(self, parts: list[tuple[bytes, bytes, bytes]], places: np.ndarray) -> None:
         """Find the first bad line of a block that failed to parse and raise its error."""
