@@ -1,0 +1,115 @@
+"""`embedkit bench index` (recall and speed of every index type and peer) and `bench all`."""
+
+from __future__ import annotations
+
+import typer
+
+from embedkit.cli.common import emit_json, emit_table, home_option, json_option
+from embedkit.errors import UsageError
+
+bench_app = typer.Typer(
+    help="Benchmarks: index recall and speed against hnswlib, annoy and gensim; every "
+         "benchmark script at once.",
+    no_args_is_help=True,
+)
+
+
+def _csv(text: str, what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"--{what} needs at least one value, e.g. --{what} {_EXAMPLES[what]}")
+    return items
+
+
+_EXAMPLES = {"types": "flat,hnsw", "peers": "hnswlib,numpy", "sizes": "10000,100000,all"}
+
+
+def _sizes(text: str) -> list[int | None]:
+    if text.strip().lower() in ("", "none", "0"):
+        return []
+    out: list[int | None] = []
+    for item in _csv(text, "sizes"):
+        if item.lower() == "all":
+            out.append(None)
+        elif item.isdigit() and int(item) > 0:
+            out.append(int(item))
+        else:
+            raise UsageError(f"--sizes: {item!r} is not a positive number or 'all' "
+                             "(e.g. --sizes 10000,100000,all; --sizes none skips scaling)")
+    return out
+
+
+@bench_app.command("index")
+def index(
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
+    out: str = typer.Option(..., "--out", "-o", help="Folder for results.json, results.md, "
+                            "recall_qps.png and scaling.png."),
+    queries: int = typer.Option(1000, "--queries", help="Held-out query words (removed from "
+                                "the indexed set; their vectors are the queries)."),
+    k: int = typer.Option(10, "--k", "-k", help="Neighbours per query (recall@1 and recall@k)."),
+    types: str = typer.Option("flat,hnsw,ivf,ivfpq,sq8", "--types",
+                              help="FAISS index types (or factory strings), comma-separated."),
+    peers: str = typer.Option("hnswlib,annoy,gensim,numpy", "--peers",
+                              help="Peer libraries, comma-separated; any not installed is "
+                                   "skipped with a note."),
+    sizes: str = typer.Option("10000,100000,all", "--sizes",
+                              help="Set sizes for the scaling plot ('all' = every word; "
+                                   "'none' skips it)."),
+    threads: int = typer.Option(None, "--threads",
+                                help="Cores for builds and batched search [default: all]."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the held-out query sample."),
+    quick: bool = typer.Option(False, "--quick",
+                               help="Fewer configurations and parameter values (seconds)."),
+    home: str = home_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Recall@1/@k, QPS (one thread and batched), build time and size of every index type
+    and peer, ann-benchmarks style, on one set. The table goes to stdout, progress to stderr.
+
+    Example: embedkit bench index dickens --types flat,hnsw,ivf --peers hnswlib,annoy -o out
+    """
+    from embedkit import workspace
+    from embedkit.bench import THRESHOLDS, bench_index
+
+    if queries <= 0 or k <= 0:
+        raise UsageError("--queries and --k must be positive")
+    if threads is not None and threads <= 0:
+        raise UsageError(f"--threads must be positive, got {threads}")
+    vectors = workspace.open_set(name, home)
+    results = bench_index(vectors, queries=queries, k=k, types=_csv(types, "types"),
+                          peers=_csv(peers, "peers"), out_dir=out, threads=threads,
+                          sizes=_sizes(sizes), seed=seed, quick=quick, dataset=name)
+    if as_json:
+        emit_json({key: results[key] for key in ("dataset", "summary", "targets", "skipped")})
+        return
+    header = ["method"] + [f"qps@R{k}>={t:.2f}" for t in THRESHOLDS] + [
+        "batch_qps", "max_recall", "build_s", "disk_bytes", "configuration"]
+    emit_table([[row["method"]] + [row[f"qps@{t:.2f}"] for t in THRESHOLDS] +
+                [row["batch_qps"], row["max_recall"], row["build_seconds"], row["disk_bytes"],
+                 row["config"]] for row in results["summary"]], header)
+
+
+@bench_app.command("all")
+def run_all(
+    quick: bool = typer.Option(False, "--quick", help="Tiny data, seconds per benchmark."),
+    out: str = typer.Option(None, "--out", "-o",
+                            help="Results folder [default: benchmarks/results]."),
+    as_json: bool = json_option(),
+) -> None:
+    """Run every benchmark script in benchmarks/ (import, corpus, build, search, classify,
+    index, distributed: those that exist) and write benchmarks/results/<name>.json + .md.
+
+    Example: embedkit bench all --quick
+    """
+    from embedkit.bench_suite import run_suite
+
+    done = run_suite(quick=quick, out_dir=out)
+    if as_json:
+        emit_json(done)
+        return
+    emit_table([[r["name"], r["status"], r.get("seconds"), r.get("note", "")] for r in done],
+               ["benchmark", "status", "seconds", "note"])
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")

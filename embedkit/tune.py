@@ -1,0 +1,175 @@
+"""Pick an index's search parameter for a target recall, by measuring it.
+
+Index + its vectors ──► perturbed-row queries ──► exact ground truth ──► recall@k at each
+efSearch (HNSW) / nprobe (IVF) ──► the smallest value reaching the target ──► the
+manifest's default query parameters and ``operating_point``
+
+Queries are **perturbed rows**: a random non-zero row moved, in a random direction
+orthogonal to it, by its own distance to its nearest other row, then re-normalised. Such a
+query is as far from every indexed point as a typical unseen word is from its nearest
+neighbour, so it is neither an indexed point (which HNSW finds trivially) nor random noise.
+Ground truth is exact cosine search over every row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faiss
+import numpy as np
+
+from embedkit.errors import EmbedkitError, UsageError
+from embedkit.index import Index, exact_search
+from embedkit.vectors import Vectors, unit_rows
+
+log = logging.getLogger("embedkit.tune")
+
+QUERY_KIND = ("perturbed rows: random rows moved by their nearest-neighbour distance in a "
+              "random orthogonal direction")
+_PARAMS = {"ef_search": "ef", "nprobe": "nprobe"}
+
+
+def perturbed_queries(unit: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` queries near, but not on, random non-zero unit rows (see the module doc)."""
+    nonzero = np.flatnonzero(unit.any(axis=1))
+    if nonzero.size < 2:
+        raise UsageError("need at least two non-zero rows to tune an index")
+    rng = np.random.default_rng(seed)
+    origin = unit[rng.choice(nonzero, n, replace=nonzero.size < n)]
+    zero = np.setdiff1d(np.arange(len(unit)), nonzero)
+    nearest = exact_search(unit, origin, 2, zero).scores[:, 1]  # [:, 0] is the row itself
+    step = np.sqrt(np.maximum(0.0, 2.0 - 2.0 * nearest))[:, None]
+    noise = rng.standard_normal(origin.shape).astype(np.float32)
+    noise -= (noise * origin).sum(axis=1, keepdims=True) * origin
+    noise = unit_rows(noise)
+    return unit_rows(origin + step * noise)
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray, k: int) -> float:
+    """Mean |found[:, :k] ∩ truth[:, :k]| / k."""
+    hits = (found[:, :k, None] == truth[:, None, :k]).any(axis=2).sum(axis=1)
+    return float(hits.mean() / k)
+
+
+def tune_search_params(index: Index, vectors: Vectors | np.ndarray, target_recall: float,
+                       k: int = 10, queries: int | np.ndarray = 1000, seed: int = 0,
+                       apply: bool = True) -> dict[str, Any]:
+    """The smallest efSearch (HNSW) or nprobe (IVF) with recall@k >= ``target_recall``.
+
+    Parameters
+    ----------
+    index : an :class:`~embedkit.index.Index` built over ``vectors``.
+    vectors : the set the index was built from (Vectors or (n, dim) array).
+    target_recall : float in (0, 1].
+    k : neighbours per query.
+    queries : number of perturbed-row queries, or an (nq, dim) array of query vectors.
+    apply : store the chosen value as the index's default query parameter and record the
+        operating point in ``index.manifest["operating_point"]`` (saved with the index).
+
+    Returns
+    -------
+    dict: ``param``, ``value``, ``recall``, ``target_recall``, ``k``, ``queries``,
+    ``query_kind``, ``qps`` (batched), ``qps_single`` (one query per call, one thread),
+    ``tried`` (every value measured, with its recall).
+    """
+    param, values = search_parameter(index, k)
+    if not 0.0 < float(target_recall) <= 1.0:
+        raise UsageError(f"--target-recall must be in (0, 1], got {target_recall}")
+    matrix = vectors.matrix if isinstance(vectors, Vectors) else np.asarray(vectors, np.float32)
+    if matrix.shape != (len(index), index.dim):
+        raise UsageError(f"index {index.name!r} holds {len(index)} x {index.dim} vectors, "
+                         f"got {matrix.shape[0]} x {matrix.shape[1]} to tune it with")
+    unit = unit_rows(matrix)
+    if isinstance(queries, (int, np.integer)):
+        qs, kind = perturbed_queries(unit, int(queries), seed), QUERY_KIND
+    else:
+        qs, kind = unit_rows(np.asarray(queries, dtype=np.float32)), "given query vectors"
+    zero = np.flatnonzero(~unit.any(axis=1))
+    truth = exact_search(unit, qs, k, zero).ids
+    tried: dict[int, float] = {}
+
+    def measure(value: int) -> float:
+        if value not in tried:
+            found = index.search(qs, k, **{_PARAMS[param]: value}).ids
+            tried[value] = recall_at(found, truth, k)
+            log.info("%s=%d: recall@%d %.4f", param, value, k, tried[value])
+        return tried[value]
+
+    value = smallest_reaching(measure, values, float(target_recall))
+    if value is None:
+        best = max(tried.items(), key=lambda item: item[1])
+        raise EmbedkitError(
+            f"index {index.name!r} ({index.factory}) reaches recall@{k} {best[1]:.3f} at most "
+            f"({param}={best[0]}), below the target {target_recall}; build a more exact index "
+            "(more bits or lists, larger M) or lower --target-recall")
+    point = {"param": param, "value": int(value), "recall": tried[value],
+             "target_recall": float(target_recall), "k": k, "queries": int(len(qs)),
+             "query_kind": kind, "seed": seed, **_speed(index, qs, k, param, value),
+             "tried": [{"value": v, "recall": r} for v, r in sorted(tried.items())]}
+    if apply:
+        index.manifest.setdefault("query_params", {})[param] = int(value)
+        index.manifest["operating_point"] = point
+    return point
+
+
+def search_parameter(index: Index, k: int = 10) -> tuple[str, list[int]]:
+    """The index's tunable query parameter and its candidate values, ascending.
+
+    efSearch starts at ``k`` (FAISS searches with at least ``k``), then grows by about 12%
+    a step up to 4096; nprobe takes every value from 1 to nlist.
+    """
+    query = index.manifest.get("query_params", {})
+    if "ef_search" in query:
+        grid = {k + i for i in range(8)} | {int(k * 1.125 ** i) for i in range(80)}
+        return "ef_search", sorted(v for v in grid if k <= v <= max(4096, k))
+    if "nprobe" in query:
+        nlist = int(index.manifest.get("params", {}).get("nlist") or query["nprobe"])
+        return "nprobe", list(range(1, nlist + 1))
+    raise UsageError(f"index {index.name!r} ({index.factory}) has no search parameter to tune "
+                     "(only HNSW efSearch and IVF nprobe are); it always searches the same way")
+
+
+def smallest_reaching(measure, values: list[int], target: float) -> int | None:
+    """The smallest of ``values`` (ascending) whose ``measure`` is >= ``target``.
+
+    Doubles through the list until one value reaches the target, then bisects between it and
+    the last value that did not (recall grows with efSearch and nprobe, up to noise).
+    """
+    values = sorted(set(values))
+    lo, hi, step = -1, None, 1
+    i = 0
+    while i < len(values):
+        if measure(values[i]) >= target:
+            hi = i
+            break
+        lo, i, step = i, i + step, step * 2
+    if hi is None:
+        if lo != len(values) - 1 and measure(values[-1]) >= target:
+            hi = len(values) - 1
+        else:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if measure(values[mid]) >= target else (mid, hi)
+    return values[hi]
+
+
+def _speed(index: Index, queries: np.ndarray, k: int, param: str, value: int) -> dict[str, float]:
+    """Batched QPS (all cores) and single-query QPS (one thread) at the chosen value."""
+    kwargs = {_PARAMS[param]: value}
+    start = time.perf_counter()
+    index.search(queries, k, **kwargs)
+    batch = len(queries) / (time.perf_counter() - start)
+    sample = queries[: min(len(queries), 200)]
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        start = time.perf_counter()
+        for q in sample:
+            index.search(q, k, **kwargs)
+        single = len(sample) / (time.perf_counter() - start)
+    finally:
+        faiss.omp_set_num_threads(threads)
+    return {"qps": batch, "qps_single": single}
