@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import SHARED_DATA
+from benchmarks.common import RESULTS, SHARED_DATA, write_results
 
 log = logging.getLogger("embedkit.bench")
 
@@ -125,7 +125,35 @@ def subword_vectors(subwords: Any, words: list[str]) -> np.ndarray:
     return (sums / np.maximum(lengths, 1)[:, None]).astype(np.float32)
 
 
+def run(quick: bool = False) -> dict:
+    """The index suite on the largest real set (``quick``: gensim's lee_fasttext.vec)."""
+    from embedkit.bench import bench_index
+    from embedkit.formats import read_vectors
+    from embedkit.store import load
+
+    if quick:
+        import gensim
+
+        lee = Path(gensim.__file__).parent / "test" / "test_data" / "lee_fasttext.vec"
+        name, vectors = "lee_fasttext", read_vectors(lee)
+        settings: dict[str, Any] = {"queries": 200, "sizes": (500, None), "quick": True}
+    else:
+        store = largest_set() or fasttext_oov_set()
+        name, vectors = store.parent.name, load(store)
+        settings = {"queries": 1000, "sizes": (10_000, 100_000, None)}
+    out = RESULTS / ("index-quick" if quick else "index")
+    results = bench_index(vectors, out_dir=out, dataset=name, **settings)
+    table = (out / "results.md").read_text("utf-8").split("\n", 2)[2]
+    write_results("index-quick" if quick else "index",
+                  {key: results[key] for key in ("dataset", "summary", "targets", "skipped")} |
+                  {"details": str(out.relative_to(REPO))}, table)
+    return results
+
+
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    logging.getLogger("gensim").setLevel(logging.WARNING)
     if "--prepare" in sys.argv:
         print(fasttext_oov_set())
+    else:
+        run(quick="--quick" in sys.argv)
