@@ -139,7 +139,7 @@ def similarity(vectors: Vectors, word_a: str, word_b: str) -> dict[str, float]:
 def analogy(vectors: Vectors, a: str, b: str, c: str, k: int = 10, method: str = "3cosadd",
             restrict: int | None = None) -> list[tuple[str, float]]:
     """"``a`` is to ``b`` as ``c`` is to ?": the ``k`` best answers, inputs excluded."""
-    k = check_k(k, vectors)
+    k, method = check_k(k, vectors), check_method(method)
     resolved = resolve(vectors, [a, b, c])
     if resolved.unknown:
         raise resolved.unknown[0]

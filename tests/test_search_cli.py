@@ -1,0 +1,165 @@
+"""The search commands: same results as the library, clean errors, stale indexes refused."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from embedkit import query, store, workspace
+from embedkit.evaluate import evaluate_pairs
+from embedkit.index import Index
+from embedkit.vectors import Vectors
+from tests.cli_helpers import run_cli
+from tests.search_fixtures import as_vectors, keyed_vectors
+
+
+@pytest.fixture()
+def lee(home, gensim_data) -> Vectors:
+    """gensim's lee_fasttext.vec saved as the set 'lee' in a fresh workspace."""
+    vectors = as_vectors(keyed_vectors(str(gensim_data / "lee_fasttext.vec")))
+    store.save(vectors, workspace.target_path("lee", home))
+    return workspace.open_set("lee", home)
+
+
+def _json(result):
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _one_error_line(result, code, *fragments):
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_index_then_info_lists_it_and_neighbors_use_it(lee, home):
+    manifest = _json(run_cli("index", "lee", "--type", "hnsw", "--M", "16", "--ef-search", "64",
+                             "--json"))
+    assert manifest["factory"] == "HNSW16" and manifest["query_params"] == {"ef_search": 64}
+    assert (home / "lee" / "hnsw.faiss").exists()
+    info = _json(run_cli("info", "lee", "--json"))
+    assert [(i["name"], i["stale"]) for i in info["indexes"]] == [("hnsw", False)]
+    words = lee.words[:20]
+    got = _json(run_cli("neighbors", "lee", *words, "-k", "5", "--index", "hnsw", "--json"))
+    index = Index.load(home / "lee", "hnsw", vectors=lee)
+    expected = query.neighbors(lee, words, 5, index=index)
+    assert {w: [h["word"] for h in hits] for w, hits in got.items()} == {
+        w: [n for n, _ in hits] for w, hits in expected.items()}
+
+
+def test_neighbors_exact_table_tsv_and_batch_from_stdin_and_file(lee, tmp_path):
+    words = lee.words[5:9]
+    expected = query.neighbors(lee, words, 3)
+    table = run_cli("neighbors", "lee", *words, "-k", "3")
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["query", "rank", "neighbor", "score"] and len(lines) == 13
+    tsv = run_cli("neighbours", "lee", *words, "-k", "3", "--tsv").stdout.splitlines()
+    rows = [line.split("\t") for line in tsv[1:]]
+    assert [r[2] for r in rows] == [n for w in words for n, _ in expected[w]]
+    assert float(rows[0][3]) == pytest.approx(expected[words[0]][0][1], abs=1e-4)
+    stdin = _json(run_cli("neighbors", "lee", "-f", "-", "-k", "3", "--json",
+                          input="\n".join(words) + "\n"))
+    listfile = tmp_path / "words.txt"
+    listfile.write_text(" ".join(words))
+    assert _json(run_cli("neighbors", "lee", "--file", listfile, "-k", "3", "--json")) == stdin
+    assert list(stdin) == words
+
+
+def test_unknown_words_print_known_results_and_exit_1(lee):
+    known = lee.words[30]
+    typo = "governmnt"
+    result = run_cli("neighbors", "lee", known, typo, "zzqxv", "-k", "2", "--tsv")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1].startswith(known + "\t")
+    assert "Error: unknown word 'governmnt'; close spellings: government" in result.stderr
+    assert "Error: unknown word 'zzqxv'" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, code, fragment", [
+    (["index", "lee", "--type", "bogus"], 2, "unknown index type 'bogus'"),
+    (["index", "lee", "--type", "factory"], 2, "--factory"),
+    (["index", "lee", "--type", "ivfpq", "--pq-m", "3"], 2, "must divide the dimension 10"),
+    (["neighbors", "lee", "the", "-k", "0"], 2, "k must be a positive integer"),
+    (["neighbors", "lee", "the", "-k", "100000"], 2, "smaller than the vocabulary"),
+    (["neighbors", "lee"], 2, "no query words"),
+    (["neighbors", "lee", "the", "--index", "hnsw"], 1, "no index 'hnsw'"),
+    (["neighbors", "nosuchset", "the"], 1, "no embedding set named 'nosuchset'"),
+    (["analogy", "lee", "he", "his", "sh"], 1, "unknown word 'sh'"),
+    (["analogy", "lee", "he", "his", "she", "--method", "x"], 2, "unknown analogy method"),
+    (["similarity", "lee", "the", "zzqxv"], 1, "unknown word 'zzqxv'"),
+    (["evaluate", "lee", "--pairs", "missing.tsv"], 1, "no such benchmark file"),
+    (["plot", "lee", "government", "-o", "map.xyz"], 2, "unsupported image type"),
+])
+def test_bad_input_is_one_error_line(lee, args, code, fragment):
+    _one_error_line(run_cli(*args), code, fragment)
+
+
+def test_existing_index_needs_force(lee, home):
+    assert run_cli("index", "lee", "--type", "flat").exit_code == 0
+    _one_error_line(run_cli("index", "lee", "--type", "flat"), 1, "already exists", "--force")
+    assert run_cli("index", "lee", "--type", "flat", "--force").exit_code == 0
+
+
+def test_stale_and_corrupt_indexes_are_refused(lee, home):
+    assert run_cli("index", "lee", "--type", "ivf", "--nlist", "16").exit_code == 0
+    assert run_cli("neighbors", "lee", "the", "--index", "ivf").exit_code == 0
+    changed = Vectors(lee.words, lee.matrix[::-1].copy())
+    store.save(changed, workspace.target_path("lee", home, force=True))  # re-save the set
+    _one_error_line(run_cli("neighbors", "lee", "the", "--index", "ivf"), 1,
+                    "was built from another version of set 'lee'", "embedkit index lee")
+    assert "STALE" in run_cli("info", "lee").stdout
+    assert run_cli("index", "lee", "--type", "ivf", "--nlist", "16", "--force").exit_code == 0
+    path = home / "lee" / "ivf.faiss"
+    path.write_bytes(path.read_bytes()[:100])
+    _one_error_line(run_cli("neighbors", "lee", "the", "--index", "ivf"), 1, "corrupt")
+
+
+def test_analogy_and_similarity_match_the_library(lee):
+    a, b, c = "he", "his", "she"
+    for method in ("3cosadd", "3cosmul"):
+        got = _json(run_cli("analogy", "lee", a, b, c, "-k", "4", "--method", method, "--json"))
+        assert [g["word"] for g in got] == [w for w, _ in lee.analogy(a, b, c, 4, method)]
+    sim = _json(run_cli("similarity", "lee", "police", "government", "--json"))
+    assert sim["similarity"] == pytest.approx(lee.similarity("police", "government"), abs=1e-6)
+    assert sim["distance"] == pytest.approx(1 - sim["similarity"], abs=1e-9)
+    table = run_cli("similarity", "lee", "police", "government").stdout
+    assert "distance" in table and f"{sim['distance']:.4f}" in table
+
+
+def test_evaluate_defaults_to_gensim_benchmarks_and_matches_library(lee, gensim_data):
+    result = _json(run_cli("evaluate", "lee", "--json"))
+    assert [r["name"] for r in result["pairs"]] == ["wordsim353.tsv", "simlex999.txt"]
+    assert result["pairs"][0]["spearman"] == evaluate_pairs(lee, gensim_data / "wordsim353.tsv")[
+        "spearman"]
+    total = result["analogies"][0]["total"]
+    assert total["questions"] == 19544 and 0 <= total["accuracy"] <= 1
+    table = run_cli("evaluate", "lee", "--pairs", gensim_data / "wordsim353.tsv").stdout
+    assert "wordsim353.tsv" in table and "spearman" in table
+
+
+def test_plot_command_writes_the_image(lee, tmp_path):
+    out = tmp_path / "map.png"
+    result = run_cli("plot", "lee", "government", "police", "-o", out, "--neighbors", "3")
+    assert result.exit_code == 0 and out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_every_command_has_help_with_an_example():
+    for command in ("index", "neighbors", "analogy", "similarity", "evaluate", "plot"):
+        text = run_cli(command, "--help").stdout
+        assert "Example: embedkit " + command in " ".join(text.split())
+
+
+def test_restrict_option_matches_library(lee):
+    words = lee.words[40:45]
+    got = _json(run_cli("neighbors", "lee", *words, "-k", "4", "--restrict", "300", "--json"))
+    expected = query.neighbors(lee, words, 4, restrict=300)
+    for word in words:
+        ids = [lee.key_to_index[h["word"]] for h in got[word]]
+        assert max(ids) < 300
+        assert [h["word"] for h in got[word]] == [w for w, _ in expected[word]]
+    assert np.isfinite([h["score"] for h in got[words[0]]]).all()
