@@ -263,3 +263,15 @@ def test_words_with_spaces_are_kept_whole_with_a_warning(tmp_path, glove, home):
     result = run_cli("import", path, "--name", "spaced")
     assert result.exit_code == 0
     assert "Warning:" in result.stderr and "1 words contain spaces" in result.stderr
+
+
+def test_truncated_fasttext_bin(tmp_path, gensim_data, home):
+    path = tmp_path / "cut.bin"
+    path.write_bytes((gensim_data / "lee_fasttext_new.bin").read_bytes()[:100_000])
+    assert_fails(path, "not a readable fastText .bin model", "truncated or corrupt", home=home)
+
+
+def test_an_embedkit_store_is_not_a_vector_file(tmp_path, gensim_data, home):
+    store = tmp_path / "lee.h5"
+    import_vectors(gensim_data / "toy-model.vec", store).close()
+    assert_fails(store, NOT_VECTORS, "an HDF5 file", home=home)

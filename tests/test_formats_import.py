@@ -207,3 +207,14 @@ def test_crlf_line_ends_and_a_byte_order_mark_are_read(gensim_data, tmp_path, na
     assert vectors.metadata["source_format"] == original.metadata["source_format"]
     assert vectors.words == original.words
     np.testing.assert_array_equal(vectors.matrix, original.matrix)
+
+
+def test_compressed_fasttext_bin_under_any_name(gensim_data, tmp_path):
+    original = gensim_data / "lee_fasttext_new.bin"
+    packed = tmp_path / "model"  # gzip data, no telling extension
+    packed.write_bytes(gzip.compress(original.read_bytes()))
+    vectors = read_vectors(packed)
+    assert vectors.metadata["source_compression"] == "gzip"
+    kv = load_facebook_vectors(str(original))
+    assert_same_as_gensim(vectors, kv)
+    np.testing.assert_array_equal(vectors.vector("xyzzyq"), kv.get_vector("xyzzyq"))

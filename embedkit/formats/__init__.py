@@ -51,7 +51,7 @@ def read_vectors(path: str | os.PathLike, format: str = "auto", limit: int | Non
     with SourceFile(path) as source:
         reader, fmt = _open_reader(source, format, limit, encoding)
         ingest = Ingest(reader, source, encoding)
-        sink = ingest.run(lambda dim, expected: MemorySink())
+        sink = ingest.run(MemorySink)
         assert isinstance(sink, MemorySink)
         meta = _provenance(source, fmt, format, limit, encoding, ingest, started)
         counts = _kept(reader.counts, len(sink.words))

@@ -44,6 +44,11 @@ def sniff(head: bytes, path: Path) -> str:
         raise InputFormatError("file is empty; " + NOT_VECTORS.replace("not ", "expected "), path)
     if _is_fasttext_bin(head):
         return "fasttext-bin"
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        raise InputFormatError(
+            f"{NOT_VECTORS} but an HDF5 file (an embedkit store opens with embedkit.load, "
+            "or by name once it is in the workspace)", path,
+        )
     first, _, rest = head.partition(b"\n")
     header = parse_header(first)
     if header is not None:

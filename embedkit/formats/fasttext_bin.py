@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import struct
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -72,19 +75,38 @@ def _load(source: SourceFile, encoding: str):
     logger = logging.getLogger("gensim.models._fasttext_bin")
     logger.addHandler(counter)
     try:
-        kv = load_facebook_vectors(str(source.path), encoding=encoding)
+        with _plain_copy(source) as plain:
+            kv = load_facebook_vectors(str(plain), encoding=encoding)
     except NotImplementedError as err:
         raise InputFormatError(f"{err}; import the model's .vec file instead",
                                source.path) from None
-    except (ValueError, EOFError, struct.error, AssertionError, MemoryError) as err:
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: BLE001 - gensim reports corrupt files in many ways
         raise InputFormatError(
-            f"not a readable fastText .bin model ({type(err).__name__}: {err}); "
+            f"not a readable fastText .bin model ({type(err).__name__}: {str(err)[:120]}); "
             "the file may be truncated or corrupt",
             source.path,
         ) from None
     finally:
         logger.removeHandler(counter)
     return kv, counter.count
+
+
+@contextmanager
+def _plain_copy(source: SourceFile) -> Iterator[Path]:
+    """The model file itself, or a decompressed temporary copy of a compressed one.
+
+    gensim would guess compression from the file name only; the copy makes any name work.
+    """
+    if source.compression is None:
+        yield source.path
+        return
+    with tempfile.NamedTemporaryFile(suffix=".bin") as tmp:
+        while chunk := source.read(1 << 22):
+            tmp.write(chunk)
+        tmp.flush()
+        yield Path(tmp.name)
 
 
 def _refuse_supervised(source: SourceFile) -> None:

@@ -52,22 +52,32 @@ class Sink(Protocol):
 
 
 class MemorySink:
-    """Collects blocks for a set built in memory."""
+    """Collects blocks for a set built in memory.
 
-    def __init__(self) -> None:
+    With the row count known (a header), rows go into one preallocated matrix; otherwise
+    blocks are kept and joined at the end.
+    """
+
+    def __init__(self, dim: int, expected_rows: int | None = None) -> None:
         self.words: list[str] = []
-        self.blocks: list[np.ndarray] = []
-        self.dim = 0
+        self.dim = dim
+        self._matrix = np.empty((expected_rows, dim), np.float32) if expected_rows else None
+        self._blocks: list[np.ndarray] = []
 
     def append(self, words: list[str], rows: np.ndarray) -> None:
+        start = len(self.words)
         self.words.extend(words)
-        self.blocks.append(np.array(rows, dtype=np.float32))
-        self.dim = rows.shape[1]
+        if self._matrix is not None:
+            self._matrix[start:len(self.words)] = rows
+        else:
+            self._blocks.append(np.array(rows, dtype=np.float32))
 
     def matrix(self) -> np.ndarray:
-        if not self.blocks:
+        if self._matrix is not None:
+            return self._matrix[:len(self.words)]
+        if not self._blocks:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
+        return np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
 
 
 class Ingest:
@@ -89,7 +99,7 @@ class Ingest:
                 self._check_finite(block, words)
                 keep = self._first_occurrences(words, block)
                 if sink is None:
-                    sink = open_sink(block.rows.shape[1], self.reader.expected_rows)
+                    sink = open_sink(block.rows.shape[1], self._expected_rows())
                 if keep is None:
                     sink.append(words, block.rows)
                 else:
@@ -101,6 +111,11 @@ class Ingest:
         self.stats.rows = len(self._seen)
         self._warn()
         return sink
+
+    def _expected_rows(self) -> int | None:
+        """Rows to make room for: the header's count, capped by ``limit``."""
+        expected, limit = self.reader.expected_rows, getattr(self.reader, "limit", None)
+        return expected if limit is None or expected is None else min(expected, limit)
 
     def _decode(self, block: RawBlock) -> list[str]:
         if not block.words or isinstance(block.words[0], str):
