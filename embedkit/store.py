@@ -181,6 +181,9 @@ class _H5Rows:
         ids = np.asarray(ids, dtype=np.int64)
         if ids.size == 0:
             return np.empty((0, self.shape[1]), dtype=np.float32)
+        first, last = int(ids[0]), int(ids[-1])
+        if last - first + 1 == ids.size and first >= 0 and np.all(np.diff(ids) == 1):
+            return self._dataset[first:last + 1]  # a block of rows: one slice, ~100x faster
         unique, inverse = np.unique(ids, return_inverse=True)
         return self._dataset[unique][inverse]
 
