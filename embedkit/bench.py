@@ -175,10 +175,16 @@ def run_method(method: Method, split: Split, k: int, threads: int, scratch: Path
                  point["qps_batch"])
         if point[f"recall{k}"] >= 0.999:
             break
+    default_value = _default_value(method, k)
+    default_point = next((p for p in points if p["value"] == default_value or not method.param),
+                         None) if method.default else None
+    if method.default and default_point is None:
+        default_point = measure_point(method, split, k, default_value, threads, min_seconds)
     return {"method": method.name, "library": method.library, "label": method.label,
             "build_params": method.build_params, "param": method.param,
             "default": method.default, "batched": method.batched,
-            "default_value": getattr(method, "default_value", None), **built, "points": points}
+            "default_value": default_value, "default_point": default_point, **built,
+            "points": points}
 
 
 def plan_methods(types: Sequence[str], peers: Sequence[str], size: int,
@@ -247,22 +253,32 @@ def bench_index(vectors: Vectors | np.ndarray, *, queries: int = 1000, k: int = 
             bar.advance()
         if sizes:
             results["scaling"] = run_scaling(split, sizes, types, peers, k, threads,
-                                             Path(scratch), quick, repeat)
+                                             Path(scratch), quick, repeat, results["methods"])
     bench_report.write(results, out, THRESHOLDS)
     return results
 
 
 def run_scaling(split: Split, sizes: Sequence[int | None], types: Sequence[str],
                 peers: Sequence[str], k: int, threads: int, scratch: Path,
-                quick: bool = False, min_seconds: float = _MIN_SECONDS) -> list[dict]:
-    """Build and query time of each method's default configuration on the first n rows."""
+                quick: bool = False, min_seconds: float = _MIN_SECONDS,
+                full_runs: Sequence[dict] = ()) -> list[dict]:
+    """Build and query time of each method's default configuration on the first n rows, at
+    its default search parameter (at the full size, the main run's figures are reused)."""
     rows = []
+    keys = ("build_seconds", "memory_bytes", "disk_bytes")
+    for run in full_runs:
+        if run["default"]:
+            rows.append({"size": len(split.base), "method": run["method"], "label": run["label"],
+                         **{key: run[key] for key in keys}, **run["default_point"]})
+    done = {row["method"] for row in rows}
     for n in sorted({min(n or len(split.base), len(split.base)) for n in sizes}):
         base = split.base[:n]
         sub = Split(base, split.queries, exact_search(base, split.queries, k).ids,
                     split.query_ids)
         methods, _ = plan_methods(types, [p for p in peers if peer_available(p)], n, quick)
         for method in [m for m in methods if m.default]:
+            if n == len(split.base) and method.name in done:
+                continue
             log.info("scaling: %s on %d rows", method.label, n)
             built = build_method(method, base, threads, scratch)
             value = _default_value(method, k)

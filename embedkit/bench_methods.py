@@ -207,7 +207,7 @@ def faiss_methods(kind: str, size: int, quick: bool = False) -> list[Method]:
     low = kind.strip().lower()
     configs: list[dict[str, Any]] = [{}]
     if low == "hnsw" and not quick:
-        configs += [{"M": 16, "ef_construction": 100}, {"M": 48, "ef_construction": 200}]
+        configs += [{"M": 16, "ef_construction": 100}]
     if low == "ivf" and not quick:
         from embedkit.index import default_nlist
 

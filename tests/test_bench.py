@@ -1,0 +1,188 @@
+"""The index benchmark suite and `--target-recall`, on real vectors shipped with gensim.
+
+Structure only, never speed: the files exist, every method has points, the exact methods
+(FAISS flat, numpy, gensim most_similar) agree with the ground truth, recall is a fraction,
+the table has the thresholds. The tuning tests check the chosen efSearch/nprobe on fresh
+held-out words that the index never saw.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from embedkit import bench
+from embedkit.bench import bench_index, split_queries
+from embedkit.bench_methods import PEERS
+from embedkit.errors import EmbedkitError, UsageError
+from embedkit.formats import read_vectors
+from embedkit.index import Index
+from embedkit.tune import recall_at, tune_search_params
+from tests.cli_helpers import run_cli
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def lee(gensim_data):
+    """1,762 x 10 fastText vectors trained on the Lee corpus."""
+    return read_vectors(gensim_data / "lee_fasttext.vec")
+
+
+@pytest.fixture(scope="module")
+def polarity(gensim_data):
+    """1,694 x 100 fastText vectors trained on Pang & Lee's movie-review polarity data."""
+    return read_vectors(gensim_data / "pang_lee_polarity_fasttext.vec")
+
+
+@pytest.fixture(scope="module")
+def smoke(lee, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    results = bench_index(lee, queries=150, k=10, types=("flat", "hnsw", "ivf"), peers=PEERS,
+                          out_dir=out, sizes=(500, None), quick=True, threads=1, dataset="lee")
+    return results, out
+
+
+def test_split_holds_queries_out_and_truth_is_exact(lee):
+    split = split_queries(lee.matrix, 100, 10, seed=3)
+    unit = lee.unit_matrix()
+    assert len(split.base) == len(lee) - 100 - int((~unit.any(axis=1)).sum())
+    # no query is an indexed point
+    assert not (split.queries @ split.base.T > 1 - 1e-6).any()
+    # ground truth against a dense numpy ranking of every indexed row
+    sims = split.queries @ split.base.T
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, :10]
+    same = np.take_along_axis(sims, split.truth, 1) >= np.take_along_axis(sims, expected, 1) - 1e-6
+    assert same.all()
+
+
+def test_smoke_outputs(smoke):
+    results, out = smoke
+    for name in ("results.json", "results.md"):
+        assert (out / name).stat().st_size > 0
+    for name in ("recall_qps.png", "scaling.png"):
+        assert (out / name).read_bytes()[:8] == PNG
+    saved = json.loads((out / "results.json").read_text())
+    keys = {"dataset", "machine", "methods", "summary", "targets", "skipped", "scaling"}
+    assert keys <= set(saved)
+    assert saved["dataset"]["queries"] == 150 and saved["dataset"]["k"] == 10
+    assert saved["machine"]["threads_single"] == 1 and "faiss" in saved["machine"]
+
+
+def test_every_method_has_valid_points(smoke):
+    results, _ = smoke
+    names = {run["method"] for run in results["methods"]}
+    assert {"faiss-flat", "faiss-hnsw", "faiss-ivf", "hnswlib", "annoy",
+            "gensim-most_similar", "numpy-bruteforce"} <= names
+    for run in results["methods"]:
+        assert run["points"], run["label"]
+        assert run["build_seconds"] >= 0 and run["disk_bytes"] > 0
+        for point in run["points"]:
+            assert 0.0 <= point["recall1"] <= 1.0 and 0.0 <= point["recall10"] <= 1.0
+            assert point["qps_single"] > 0 and point["qps_batch"] > 0
+    exact = [r for r in results["methods"] if r["method"] in
+             ("faiss-flat", "numpy-bruteforce", "gensim-most_similar")]
+    for run in exact:  # three independent exact searches agree with the ground truth
+        assert run["points"][0]["recall10"] > 0.999, run["label"]
+    swept = next(r for r in results["methods"] if r["method"] == "faiss-ivf")["points"]
+    assert [p["value"] for p in swept] == sorted(p["value"] for p in swept)
+    assert swept[-1]["recall10"] > swept[0]["recall10"]  # more lists visited, more recall
+
+
+def test_table_and_targets(smoke):
+    results, out = smoke
+    table = (out / "results.md").read_text()
+    for threshold in ("0.90", "0.95", "0.99"):
+        assert f"R@10>={threshold}" in table
+    for row in results["summary"]:
+        assert f"| {row['method']} |" in table
+    assert results["targets"]["exact_batch_vs_gensim"]["ratio"] > 0
+    assert "hnsw_vs_hnswlib_default" in results["targets"]
+    assert {row["size"] for row in results["scaling"]} == {500, results["dataset"]["indexed"]}
+
+
+def test_missing_peer_is_skipped_with_a_note(lee, tmp_path, monkeypatch):
+    real = bench.peer_available
+    monkeypatch.setattr(bench, "peer_available", lambda peer: peer != "annoy" and real(peer))
+    results = bench_index(lee, queries=50, types=("flat",), peers=("annoy", "numpy"),
+                          out_dir=tmp_path, sizes=None, quick=True, threads=1)
+    assert [s["peer"] for s in results["skipped"]] == ["annoy"]
+    assert {r["method"] for r in results["methods"]} == {"faiss-flat", "numpy-bruteforce"}
+    assert "skipped annoy" in (tmp_path / "results.md").read_text()
+
+
+def test_bad_arguments(lee, tmp_path):
+    with pytest.raises(UsageError, match="unknown peer"):
+        bench_index(lee, peers=("faiss2",), out_dir=tmp_path, sizes=None)
+    with pytest.raises(UsageError, match="too few"):
+        bench_index(lee, queries=len(lee), out_dir=tmp_path, sizes=None)
+
+
+def _held_out(vectors, n, seed=1):
+    """Index all but ``n`` random words; their vectors are fresh queries."""
+    rng = np.random.default_rng(seed)
+    held = rng.choice(len(vectors), n, replace=False)
+    keep = np.setdiff1d(np.arange(len(vectors)), held)
+    matrix = vectors.matrix
+    return matrix[keep], matrix[held]
+
+
+@pytest.mark.parametrize("kind, params, param", [
+    ("hnsw", {"M": 8, "ef_construction": 20}, "ef_search"),
+    ("ivf", {}, "nprobe"),
+])
+def test_target_recall_holds_on_fresh_held_out_words(polarity, kind, params, param):
+    base, fresh = _held_out(polarity, 300)
+    index = Index.build(base, kind, threads=1, **params)
+    point = tune_search_params(index, base, 0.95, k=10, queries=600)
+    assert point["param"] == param and point["recall"] >= 0.95
+    tried = {t["value"]: t["recall"] for t in point["tried"]}
+    assert all(r < 0.95 for v, r in tried.items() if v < point["value"])  # the smallest
+    assert min(tried.values()) < 0.95  # the target was not met trivially
+    assert index.manifest["query_params"][param] == point["value"]
+    unit = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12)
+    q = fresh / np.linalg.norm(fresh, axis=1, keepdims=True)
+    truth = np.argsort(-(q @ unit.T), axis=1, kind="stable")[:, :10]
+    found = index.search(fresh, 10).ids  # the stored default is now the tuned value
+    assert recall_at(found, truth, 10) >= 0.95 - 0.03
+
+
+def test_unreachable_target_and_untunable_index(polarity):
+    base = polarity.matrix
+    pq = Index.build(base, "ivfpq", threads=1)
+    with pytest.raises(EmbedkitError, match="below the target"):
+        tune_search_params(pq, base, 0.999, queries=200)
+    with pytest.raises(UsageError, match="no search parameter"):
+        tune_search_params(Index.build(base, "flat"), base, 0.9)
+
+
+def test_cli_target_recall_and_bench(gensim_data, home, tmp_path):
+    vec = gensim_data / "pang_lee_polarity_fasttext.vec"
+    assert run_cli("-q", "import", vec, "--name", "pl").exit_code == 0
+    made = run_cli("index", "pl", "--type", "hnsw", "--M", "8", "--ef-construction", "20",
+                   "--target-recall", "0.9", "--json")
+    assert made.exit_code == 0, made.stderr
+    manifest = json.loads(made.stdout)
+    point = manifest["operating_point"]
+    assert point["param"] == "ef_search" and point["recall"] >= 0.9 and point["k"] == 10
+    saved = Index.load(home / "pl", "hnsw")  # later queries use the tuned value by default
+    assert saved.manifest["query_params"]["ef_search"] == point["value"]
+    assert saved.manifest["operating_point"]["queries"] == 1000
+
+    bad = run_cli("index", "pl", "--type", "hnsw", "--index-name", "x", "--target-recall", "2")
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error: --target-recall")
+    flat = run_cli("index", "pl", "--type", "flat", "--target-recall", "0.9")
+    assert flat.exit_code == 2 and "no search parameter" in flat.stderr
+
+    out = tmp_path / "b"
+    ran = run_cli("bench", "index", "pl", "--queries", "100", "--types", "flat,hnsw",
+                  "--peers", "numpy", "--sizes", "none", "--quick", "--threads", "1",
+                  "-o", out, "--json")
+    assert ran.exit_code == 0, ran.stderr
+    summary = json.loads(ran.stdout)["summary"]
+    assert [row["method"] for row in summary] == ["faiss-flat", "faiss-hnsw", "numpy-bruteforce"]
+    assert (out / "recall_qps.png").exists() and not (out / "scaling.png").exists()
+    wrong = run_cli("bench", "index", "pl", "--peers", "nope", "-o", out)
+    assert wrong.exit_code == 2 and "unknown peer 'nope'" in wrong.stderr
