@@ -3,8 +3,9 @@ gensim ``most_similar`` and numpy brute force, on the largest real set available
 
 Runs :func:`embedkit.bench.bench_index` (the ann-benchmarks protocol: held-out words as
 queries, exact ground truth, a sweep of each method's search parameter) and writes
-``benchmarks/results/index/`` (``results.json``, ``results.md``, ``recall_qps.png``,
-``scaling.png``) plus the summary ``benchmarks/results/bench_index.{json,md}``.
+``benchmarks/results/bench_index/`` (``results.json``, ``results.md``, ``recall_qps.png``,
+``scaling.png``) plus the summary ``benchmarks/results/bench_index.{json,md}``
+(``bench_index_quick`` for ``quick=True``).
 
 The data set, in order of preference:
 
@@ -141,10 +142,11 @@ def run(quick: bool = False) -> dict:
         store = largest_set() or fasttext_oov_set()
         name, vectors = store.parent.name, load(store)
         settings = {"queries": 1000, "sizes": (10_000, 100_000, None)}
-    out = RESULTS / ("index-quick" if quick else "index")
+    name_out = "bench_index_quick" if quick else "bench_index"
+    out = RESULTS / name_out
     results = bench_index(vectors, out_dir=out, dataset=name, **settings)
     table = (out / "results.md").read_text("utf-8").split("\n", 2)[2]
-    write_results("index-quick" if quick else "index",
+    write_results(name_out,
                   {key: results[key] for key in ("dataset", "summary", "targets", "skipped")} |
                   {"details": str(out.relative_to(REPO))}, table)
     return results

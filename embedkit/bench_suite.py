@@ -1,9 +1,9 @@
 """Run every benchmark script of a source checkout (``benchmarks/bench_<name>.py``).
 
 Each script has ``run(quick: bool = False) -> dict`` and writes
-``benchmarks/results/<name>.json`` + ``.md``; this module runs those that exist, each in
-its own Python process (a crash or a memory peak in one cannot spoil the next), and says
-which were missing. Used by ``python -m benchmarks`` and ``embedkit bench all``.
+``benchmarks/results/bench_<name>[_quick].json`` + ``.md``; this module runs those that
+exist, each in its own Python process (a crash or a memory peak in one cannot spoil the
+next), and says which were missing. Used by ``python -m benchmarks`` and ``embedkit bench all``.
 """
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ def _copy_results(out: Path, names: list[str]) -> None:
         return
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
-        for path in results.glob(f"{name}.*"):
-            shutil.copy2(path, out / path.name)
-        if (results / name).is_dir():
-            shutil.copytree(results / name, out / name, dirs_exist_ok=True)
+        for path in results.glob(f"bench_{name}*"):
+            if path.is_dir():
+                shutil.copytree(path, out / path.name, dirs_exist_ok=True)
+            else:
+                shutil.copy2(path, out / path.name)
 
 
 def _env() -> dict[str, str]:
