@@ -14,6 +14,8 @@ import gzip
 import hashlib
 import lzma
 import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,23 +31,38 @@ _MAGIC = {
 
 
 class _HashingReader:
-    """A raw file whose bytes go through sha256 as they are read."""
+    """A raw file whose bytes go through sha256 as they are read.
+
+    hashlib releases the GIL, so the hashing runs on a second thread (in read order) while
+    the parser works on the first: on two cores it costs next to nothing.
+    """
 
     def __init__(self, raw: BinaryIO):
         self._raw = raw
-        self.sha256 = hashlib.sha256()
+        self._sha256 = hashlib.sha256()
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedkit-sha256")
+        self._queued: deque[Future] = deque()
         self.position = 0
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
-        self.sha256.update(data)
+        self._queued.append(self._hasher.submit(self._sha256.update, data))
+        if len(self._queued) > 4:  # never hold more than a few blocks for the hasher
+            self._queued.popleft().result()
         self.position += len(data)
         return data
+
+    def hexdigest(self) -> str:
+        """The digest of everything read so far (waits for the hashing thread)."""
+        while self._queued:
+            self._queued.popleft().result()
+        return self._sha256.hexdigest()
 
     def readable(self) -> bool:
         return True
 
     def close(self) -> None:
+        self._hasher.shutdown(wait=False, cancel_futures=True)
         self._raw.close()
 
 
@@ -105,7 +122,7 @@ class SourceFile:
         """sha256 of the whole file on disk (reads what the parse did not need)."""
         while self._raw.read(1 << 22):
             pass
-        return self._raw.sha256.hexdigest()
+        return self._raw.hexdigest()
 
     def close(self) -> None:
         self._stream.close()
