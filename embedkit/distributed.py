@@ -45,6 +45,7 @@ import logging
 import lzma
 import math
 import re
+import socket
 import tarfile
 import time
 import uuid
@@ -60,7 +61,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedkit import progress
-from embedkit.build import _check_dim, open_corpus, parse_memory, read_tokens, resolve_preset
+from embedkit.build import (
+    TokenizedCorpus,
+    _check_dim,
+    _plain,
+    open_corpus,
+    parse_memory,
+    read_tokens,
+    resolve_preset,
+)
 from embedkit.cooccur import CountConfig, count_chunk, iter_chunks, merge
 from embedkit.corpus import Corpus, CorpusConfig, CorpusStats
 from embedkit.errors import EmbedkitError, InputFormatError, UsageError
@@ -268,7 +277,10 @@ class ShardTokens:
 def tokenize_shard(shard: Shard, config: CorpusConfig, tokenizer: TokenizerConfig) -> ShardTokens:
     """Read and tokenise one shard (the single-machine :func:`~embedkit.build.read_tokens`)."""
     corpus = ShardCorpus(shard, config)
-    read = read_tokens(corpus, tokenizer, workers=1)
+    try:
+        read = read_tokens(corpus, tokenizer, workers=1)
+    except EmbedkitError:  # no tokens in this shard: other shards may have some
+        read = TokenizedCorpus([], np.zeros(0, np.int64), [], [], _plain(corpus.stats))
     lengths = np.fromiter((d.size for d in read.docs), np.int64, len(read.docs))
     ids = np.concatenate(read.docs) if read.docs else np.empty(0, np.int32)
     return ShardTokens(shard.number, read.words, read.counts, ids,
@@ -388,6 +400,7 @@ def dask_client(scheduler: str | None = None, cluster: str | None = None, client
     distributed = require_dask()
     if scheduler is not None:
         try:
+            _probe(scheduler, timeout)
             connected = distributed.Client(scheduler, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
             reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
@@ -404,12 +417,24 @@ def dask_client(scheduler: str | None = None, cluster: str | None = None, client
         yield connected
 
 
-def _wait(futures: list, desc: str) -> None:
+def _probe(address: str, timeout: float) -> None:
+    """Fail at once on a refused or unresolvable TCP address (Dask would retry until timeout)."""
+    scheme, _, rest = address.rpartition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("", "tcp"):
+        return  # tls://, ucx://, ...: left to Dask
+    if not port.isdigit() or not host:
+        raise ValueError("write the address as tcp://HOST:PORT")
+    with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
+        pass
+
+
+def _wait(client: Any, futures: list, desc: str) -> None:
     """Wait for ``futures`` with a progress bar; a worker that died too often is an error."""
     distributed = require_dask()
     with progress.task(desc, len(futures)) as bar:
         try:
-            for _ in distributed.as_completed(futures):
+            for _ in distributed.as_completed(futures, loop=client.loop):
                 bar.advance()
         except distributed.KilledWorker as exc:
             raise EmbedkitError(f"Dask workers died repeatedly running {exc.args[0]!r}; check "
@@ -452,13 +477,15 @@ def tokenize_distributed(client: Any, corpus: Corpus, tokenizer: TokenizerConfig
                             key=f"embedkit-tokenize-{run}-{s.number}") for s in shards]
     summaries = [client.submit(shard_summary, t, key=f"embedkit-summary-{run}-{i}")
                  for i, t in enumerate(tokens)]
-    _wait(tokens, "reading and tokenising (shards)")
+    _wait(client, tokens, "reading and tokenising (shards)")
     done = TokenizedShards(shards, tokens, client.gather(summaries), run)
     for summary in done.summaries:
         for name, reason in summary["skipped"]:
             log.warning("skipping %s: %s", name, reason)
     if done.total_tokens == 0:
-        raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
+        skipped = [f"{n}: {r}" for s in done.summaries for n, r in s["skipped"]][:3]
+        raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)"
+                            + (f"; skipped {'; '.join(skipped)}" if skipped else ""))
     return done
 
 
@@ -493,7 +520,7 @@ def count_distributed(client: Any, shards: TokenizedShards, vocab_f: Any, vocab_
              for i, (t, d, p) in enumerate(zip(shards.tokens, doc_starts, token_starts,
                                                 strict=True))]
     total = tree_reduce(client, parts, merge, split_every, f"embedkit-merge-{shards.run}")
-    _wait(parts, "counting co-occurrences (shards)")
+    _wait(client, parts, "counting co-occurrences (shards)")
     if config.context == "document":
         n_docs = sum(s["documents"] for s in shards.summaries)
         total = client.submit(_pad_columns, total, n_docs, key=f"embedkit-pad-{shards.run}")
