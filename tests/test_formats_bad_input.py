@@ -241,7 +241,7 @@ def test_missing_file(tmp_path, home):
 
 
 def test_bad_usage_exits_2(glove, home):
-    for args in (["--format", "csv"], ["--limit", "0"]):
+    for args in (["--format", "csv"], ["--limit", "0"], ["--encoding", "klingon"]):
         result = run_cli("import", glove, "--name", "g", *args)
         assert result.exit_code == 2, args
         assert result.stderr.startswith("Error:") and len(result.stderr.splitlines()) == 1
@@ -275,3 +275,14 @@ def test_an_embedkit_store_is_not_a_vector_file(tmp_path, gensim_data, home):
     store = tmp_path / "lee.h5"
     import_vectors(gensim_data / "toy-model.vec", store).close()
     assert_fails(store, NOT_VECTORS, "an HDF5 file", home=home)
+
+
+def test_encoding_option_reads_latin1_words(tmp_path, glove):
+    lines = lines_of(glove)
+    lines[8] = b"caf\xe9" + lines[8][lines[8].index(b" "):]
+    path = write(tmp_path / "latin1.txt", lines)
+    replaced = read_vectors(path)
+    assert replaced.words[8] == "caf\ufffd" and replaced.metadata["stats"]["replaced_bytes"] == 1
+    latin1 = read_vectors(path, encoding="latin-1")
+    assert latin1.words[8] == "café" and latin1.metadata["stats"]["invalid_utf8_words"] == 0
+    np.testing.assert_array_equal(latin1.matrix, read_vectors(glove).matrix)

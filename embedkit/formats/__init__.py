@@ -13,6 +13,7 @@ unknown words get vectors). ``auto`` detects the format from the file's first by
 
 from __future__ import annotations
 
+import codecs
 import os
 import time
 from pathlib import Path
@@ -100,6 +101,7 @@ def import_to_workspace(path: str | os.PathLike, name: str,
     until the new store is complete.
     """
     check_format(format)
+    _check_encoding(encoding)
     folder_existed = workspace.set_dir(name, home).exists()
     target = workspace.target_path(name, home, force)
     try:
@@ -115,6 +117,7 @@ def _open_reader(source: SourceFile, format: str, limit: int | None, encoding: s
     fmt = check_format(format)
     if limit is not None and limit <= 0:
         raise UsageError(f"--limit must be a positive number of rows, got {limit}")
+    _check_encoding(encoding)
     if fmt == "auto":
         fmt = sniff(source.head, source.path)
     if fmt == "fasttext-bin":
@@ -122,6 +125,13 @@ def _open_reader(source: SourceFile, format: str, limit: int | None, encoding: s
     if fmt == "word2vec-binary":
         return BinaryReader(source, limit), fmt
     return TextReader(source, header=fmt != "glove", limit=limit), fmt
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(f"unknown encoding {encoding!r}; try utf-8, latin-1 or cp1252") from None
 
 
 def _kept(counts: Any, size: int) -> Any:
