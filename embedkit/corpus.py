@@ -116,6 +116,9 @@ class CorpusConfig:
     block_bytes: int = 8 << 20
 
     def __post_init__(self) -> None:
+        for name in ("sentences", "clean_markup"):
+            if not isinstance(getattr(self, name), bool):
+                raise UsageError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.format not in FORMATS:
             raise UsageError(f"unknown corpus format {self.format!r}; valid: {', '.join(FORMATS)}")
         try:
@@ -306,8 +309,8 @@ class Corpus:
             return
         fmt = self.config.format
         if fmt == "auto":
-            fmt = detect_format(source.name, head[:_SNIFF].decode(
-                encoding if encoding != self.config.encoding else "latin-1", errors="ignore"))
+            fmt = detect_format(source.name, head,
+                                encoding if encoding != self.config.encoding else "latin-1")
         self.stats.formats[fmt] = self.stats.formats.get(fmt, 0) + 1
         if fmt in ("xml", "wiki"):
             stream.unread(head)
@@ -317,6 +320,17 @@ class Corpus:
             else:
                 yield from (("wiki", text) for text in markup.wiki_articles(stream, source.name))
             return
+        if fmt == "text" and len(head) < min(BLOCK, self.config.block_bytes):  # a small file
+            more = stream.read(1)
+            if not more:
+                try:
+                    text = head.decode(encoding)
+                except UnicodeDecodeError:
+                    text = None  # decoded below, with the bad bytes counted
+                if text is not None:
+                    yield "text", text.lstrip("\ufeff")
+                    return
+            stream.unread(more)
         replaced = [0]
         blocks = decoded_blocks(stream, encoding, head, replaced)
         try:
@@ -352,14 +366,13 @@ class TokenStream:
             yield from batch
 
 
-def detect_format(name: str, head: str) -> str:
-    """The format of a file from its name (compression suffix removed) and first characters."""
+def detect_format(name: str, head: bytes, encoding: str = "latin-1") -> str:
+    """The format of a file from its name (compression suffix removed) and first bytes."""
     base = strip_compression(name.rsplit(":", 1)[-1]).lower()
     fmt = _EXTENSIONS.get(os.path.splitext(base)[1])
-    sniff = head.lstrip("\ufeff \t\r\n")
-    if fmt is None and not sniff.startswith("<"):
-        return "text"  # the common case
-    lower = sniff.lower()
+    if fmt is None and head[:64].lstrip(b" \t\r\n\x00\xef\xbb\xbf\xfe\xff")[:1] != b"<":
+        return "text"  # the common case, decided without decoding
+    lower = head[:_SNIFF].decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n").lower()
     if fmt == "xml" or (fmt is None and lower.startswith("<?xml")):
         return "wiki" if "<mediawiki" in lower else "xml"
     if fmt:

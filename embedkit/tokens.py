@@ -103,6 +103,9 @@ class TokenizerConfig:
     hyphens: str = "split"
 
     def __post_init__(self) -> None:
+        for name in ("lowercase", "strip_accents"):
+            if not isinstance(getattr(self, name), bool):
+                raise UsageError(f"{name} must be true or false, got {getattr(self, name)!r}")
         _check_choice("numbers", self.numbers, NUMBERS_CHOICES)
         _check_choice("punctuation", self.punctuation, PUNCTUATION_CHOICES)
         _check_choice("hyphens", self.hyphens, HYPHENS_CHOICES)

@@ -267,10 +267,12 @@ def test_html_and_xml_extraction(tmp_path):
                    "<doc>second</doc></corpus>", "utf-8")
     assert list(Corpus(xml).documents()) == ["first doc", "second"]
     assert list(Corpus(xml, CorpusConfig(document_tag="b")).documents()) == ["doc"]
-    assert detect_format("x.txt", "<html><body>") == "html"
-    assert detect_format("notes", "<REUTERS>") == "sgml"
-    assert detect_format("a.sgm.gz", "") == "sgml"
-    assert detect_format("dump.xml.bz2", '<mediawiki xmlns="') == "wiki"
+    assert detect_format("x.txt", b"<html><body>") == "html"
+    assert detect_format("notes", b"<!DOCTYPE lewis>\n<REUTERS>") == "sgml"
+    assert detect_format("a.sgm.gz", b"") == "sgml"
+    assert detect_format("dump.xml.bz2", b'<mediawiki xmlns="') == "wiki"
+    assert detect_format("a.txt", "\ufeff<?xml version".encode("utf-16"), "utf-16") == "xml"
+    assert detect_format("a.txt", b"Some <b>text</b>") == "text"
 
 
 # --- bad input ---------------------------------------------------------------------------------
