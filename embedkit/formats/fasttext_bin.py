@@ -24,6 +24,7 @@ from embedkit.formats.source import SourceFile
 from embedkit.subwords import Subwords
 
 _BLOCK_ROWS = 65536
+log = logging.getLogger("embedkit.formats")
 
 
 class _CountDecodeErrors(logging.Handler):
@@ -71,6 +72,7 @@ class FastTextBinReader:
 def _load(source: SourceFile, encoding: str):
     from gensim.models.fasttext import load_facebook_vectors
 
+    log.info("%s: loading the fastText model with gensim", source.path)
     counter = _CountDecodeErrors()
     logger = logging.getLogger("gensim.models._fasttext_bin")
     logger.addHandler(counter)
