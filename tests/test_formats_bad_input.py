@@ -41,7 +41,9 @@ def assert_fails(path, *fragments, home=None, **kwargs):
         args += ["--format", kwargs["format"]]
     result = run_cli(*args)
     assert result.exit_code == 1
-    assert result.stderr.splitlines() == [f"Error: {message}"]
+    lines = result.stderr.splitlines()
+    assert lines[-1] == f"Error: {message}"  # last, after any progress or info lines
+    assert [line for line in lines if line.startswith("Error")] == [lines[-1]]
     assert "Traceback" not in result.stderr
     if home is not None:
         assert not (home / "bad").exists()  # a failed import leaves nothing behind

@@ -20,6 +20,7 @@ import numpy as np
 
 from embedkit.errors import InputFormatError
 from embedkit.formats.blocks import RawBlock
+from embedkit.formats.detect import FASTTEXT_MAGIC
 from embedkit.formats.source import SourceFile
 from embedkit.subwords import Subwords
 
@@ -47,6 +48,7 @@ class FastTextBinReader:
     def __init__(self, source: SourceFile, limit: int | None = None, encoding: str = "utf-8"):
         self.source = source
         self.path = source.path
+        self.limit = limit
         _refuse_supervised(source)
         kv, self.invalid_words = _load(source, encoding)
         end = len(kv.index_to_key) if limit is None else min(limit, len(kv.index_to_key))
@@ -114,11 +116,10 @@ def _plain_copy(source: SourceFile) -> Iterator[Path]:
 def _refuse_supervised(source: SourceFile) -> None:
     """gensim reads only unsupervised models; say so before it spends time loading."""
     head = source.head
-    if len(head) >= 8 and struct.unpack("<i", head[:4])[0] == 793712314 and len(head) >= 76:
-        # magic, version, then 13 int32 args + double t; loss is the 7th int arg
-        args = struct.unpack("<12i", head[8:56])
-        model = args[7]
-        if model == 3:  # model_name::sup
+    if len(head) >= 56 and struct.unpack("<i", head[:4])[0] == FASTTEXT_MAGIC:
+        # magic, version, then int32 dim, ws, epoch, minCount, neg, wordNgrams, loss, model
+        model = struct.unpack("<12i", head[8:56])[7]
+        if model == 3:  # fastText's model_name::sup
             raise InputFormatError(
                 "a supervised fastText model (a text classifier), not word vectors; "
                 "embedkit imports unsupervised (cbow/skipgram) .bin models or .vec files",

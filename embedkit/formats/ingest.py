@@ -37,8 +37,15 @@ class ImportStats:
 
 
 class Reader(Protocol):
+    """A format's reader (text, binary, fastText .bin): raw blocks plus what it knows.
+
+    ``unit`` is ``"line"`` or ``"row"`` (for error messages); ``expected_rows`` is the
+    header's count where there is one; ``counts`` and ``subwords`` are fastText's.
+    """
+
     path: Any
     unit: str
+    limit: int | None
     dim: int | None
     expected_rows: int | None
     counts: np.ndarray | None
@@ -48,6 +55,8 @@ class Reader(Protocol):
 
 
 class Sink(Protocol):
+    """Where rows go: a :class:`~embedkit.store.StoreWriter` or a :class:`MemorySink`."""
+
     def append(self, words: list[str], rows: np.ndarray) -> None: ...
 
 
