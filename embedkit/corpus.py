@@ -48,32 +48,30 @@ from __future__ import annotations
 
 import logging
 import lzma
-import multiprocessing
 import os
-import re
 import tarfile
 import zipfile
 import zlib
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 from typing import Any, BinaryIO
 
 from embedkit import markup
 from embedkit.errors import InputFormatError, UsageError
+from embedkit.pieces import batched, chunks, ordered_map, split_piece, tokenize_pieces
 from embedkit.sources import (
     BLOCK,
     CorpusFile,
     Source,
+    bom_encoding,
     check_encoding,
     decoded_blocks,
+    detect_format,
     expand_paths,
     sources,
-    strip_compression,
 )
-from embedkit.tokens import TokenizerConfig, split_sentences, tokenize
+from embedkit.tokens import TokenizerConfig
 
 log = logging.getLogger("embedkit.corpus")
 
@@ -82,10 +80,7 @@ DEFAULT_EXCLUDE = (".*", "README", "README.*", "LICENSE*", "COPYING*", "PROVENAN
                    "*.vocab", "urls_*.txt", "imdbEr.txt", "*.feat", "*.dtd")
 """File-name patterns skipped in folders and archives (dataset metadata, not text)."""
 
-_EXTENSIONS = {".xml": "xml", ".html": "html", ".htm": "html", ".xhtml": "html",
-               ".sgm": "sgml", ".sgml": "sgml"}
-_PARAGRAPH = re.compile(r"\n[ \t\r]*\n")
-_SNIFF = 4096
+
 
 
 @dataclass(frozen=True)
@@ -250,8 +245,8 @@ class Corpus:
             raise UsageError(f"batch_bytes must be a positive integer, got {batch_bytes!r}")
         job = partial(tokenize_pieces, tokenizer=tokenizer, clean=self.config.clean_markup,
                       sentences=self.config.sentences)
-        batches = _batched(self._pieces(), batch_bytes)
-        results = map(job, batches) if workers == 1 else _ordered_pool(job, batches, workers)
+        batches = batched(self._pieces(), batch_bytes)
+        results = map(job, batches) if workers == 1 else ordered_map(job, batches, workers)
         for joined in results:
             docs = [line.split(" ") for line in joined.split("\n")] if joined else []
             self.stats.documents += len(docs)
@@ -348,10 +343,10 @@ class Corpus:
             for text in markup.sgml_documents(blocks, self.config.document_tag or "reuters"):
                 yield "doc", text
         elif fmt == "text":
-            for text in _chunks(blocks, self.config.block_bytes, "\n"):
+            for text in chunks(blocks, self.config.block_bytes, "\n"):
                 yield "text", text
         else:  # lines, paragraphs: pieces of whole lines, split into documents later
-            for text in _chunks(blocks, BLOCK, "\n\n" if fmt == "paragraphs" else "\n"):
+            for text in chunks(blocks, BLOCK, "\n\n" if fmt == "paragraphs" else "\n"):
                 yield fmt, text
 
 
@@ -364,125 +359,6 @@ class TokenStream:
     def __iter__(self) -> Iterator[list[str]]:
         for batch in self.corpus.token_batches(self.tokenizer, workers=self.workers):
             yield from batch
-
-
-def detect_format(name: str, head: bytes, encoding: str = "latin-1") -> str:
-    """The format of a file from its name (compression suffix removed) and first bytes."""
-    base = strip_compression(name.rsplit(":", 1)[-1]).lower()
-    fmt = _EXTENSIONS.get(os.path.splitext(base)[1])
-    if fmt is None and head[:64].lstrip(b" \t\r\n\x00\xef\xbb\xbf\xfe\xff")[:1] != b"<":
-        return "text"  # the common case, decided without decoding
-    lower = head[:_SNIFF].decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n").lower()
-    if fmt == "xml" or (fmt is None and lower.startswith("<?xml")):
-        return "wiki" if "<mediawiki" in lower else "xml"
-    if fmt:
-        return fmt
-    if lower.startswith("<mediawiki"):
-        return "wiki"
-    if lower.startswith("<!doctype html") or lower.startswith("<html"):
-        return "html"
-    if "<reuters" in lower:
-        return "sgml"
-    return "text"
-
-
-_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-         (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-
-
-def bom_encoding(head: bytes) -> str | None:
-    """The encoding a byte-order mark at the start of ``head`` declares, if any."""
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            return encoding
-    return None
-
-
-def split_piece(mode: str, text: str, clean: bool, sentences: bool) -> list[str]:
-    """Documents of one piece: modes ``doc`` (one clean document), ``text`` (one document,
-    leftovers cleaned), ``lines``, ``paragraphs`` (several), ``wiki`` (wiki markup)."""
-    if mode == "lines":
-        docs = text.split("\n")
-    elif mode == "paragraphs":
-        docs = _PARAGRAPH.split(text)
-    elif mode == "wiki":
-        docs = [markup.wiki_text(text)]
-    else:
-        docs = [text]
-    if clean and mode in ("text", "lines", "paragraphs"):
-        docs = [markup.clean_leftovers(d) for d in docs]
-    if sentences:
-        docs = [s for d in docs for s in split_sentences(d)]
-    return [d for d in docs if not d.isspace() and d]
-
-
-def tokenize_pieces(pieces: list[tuple[str, str]], tokenizer: TokenizerConfig, clean: bool,
-                    sentences: bool) -> str:
-    """Tokenise a batch of pieces (runs in a worker process).
-
-    Returns one string: documents separated by ``\\n``, tokens by a space (tokens never
-    contain whitespace), which pickles far faster than nested lists.
-    """
-    lines = []
-    for mode, text in pieces:
-        for doc in split_piece(mode, text, clean, sentences):
-            tokens = tokenize(doc, tokenizer)
-            if tokens:
-                lines.append(" ".join(tokens))
-    return "\n".join(lines)
-
-
-def _batched(pieces: Iterator[tuple[str, str]], batch_bytes: int) -> Iterator[list]:
-    batch: list[tuple[str, str]] = []
-    size = 0
-    for piece in pieces:
-        batch.append(piece)
-        size += len(piece[1])
-        if size >= batch_bytes:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def _ordered_pool(job, batches: Iterator[list], workers: int) -> Iterator[str]:
-    """``map(job, batches)`` in a process pool, in order, with a bounded number in flight."""
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-    pending: deque[Future] = deque()
-    try:
-        for batch in batches:
-            pending.append(pool.submit(job, batch))
-            if len(pending) > 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _chunks(blocks: Iterator[str], limit: int, cut: str) -> Iterator[str]:
-    """Re-block text into pieces of at most about ``limit`` characters, cut after ``cut``
-    (else after a line break, else after a space)."""
-    rest = ""
-    for block in blocks:
-        text = rest + block if rest else block
-        start = 0
-        while len(text) - start >= limit:
-            end = _cut_point(text, cut, start, start + limit)
-            yield text[start:end]
-            start = end
-        rest = text[start:]
-    if rest:
-        yield rest
-
-
-def _cut_point(text: str, cut: str, start: int, stop: int) -> int:
-    for sep in (cut, "\n", " "):
-        end = text.rfind(sep, start, stop)
-        if end > start:
-            return end + len(sep)
-    return stop
 
 
 class _Tally:

@@ -192,7 +192,7 @@ def wiki_articles(stream: BinaryIO, name: str) -> Iterator[str]:
     from gensim.corpora.wikicorpus import extract_pages
 
     try:
-        for _title, text, _pageid in extract_pages(stream, filter_namespaces=("0",)):
+        for _title, text, _pageid in extract_pages(stream, filter_articles=_is_article):
             if text and not text.lstrip()[:9].lower().startswith(_REDIRECT):
                 yield text
     except ParseError as exc:
@@ -206,6 +206,12 @@ _WIKI_LINE_MARKS = re.compile(r"^[ \t]*(?:=+|[*#:;]+)[ \t]*|[ \t]*=+[ \t]*$", re
 _WIKI_GALLERY = re.compile(
     r"^[^|\n]{1,240}\.(?:jpe?g|png|gif|svg|tiff?|ogg|ogv|oga|webm|pdf|djvu)[ \t]*\|",
     re.IGNORECASE | re.MULTILINE)
+
+
+def _is_article(elem, ns_path: str, **_: object) -> bool:
+    """Main-namespace pages (dumps without ``<ns>`` elements keep every page)."""
+    ns = elem.find(ns_path)
+    return ns is None or (ns.text or "0").strip() == "0"
 
 
 def wiki_text(markup: str) -> str:

@@ -5,7 +5,9 @@ into :class:`CorpusFile` entries, and opens each one as a stream of *sources*: a
 file, a ``.gz``/``.bz2``/``.xz`` file (recognised by its magic bytes, decompressed on the
 fly), or every member of a tar (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.bz2``,
 ``.tar.xz``) or zip archive, read sequentially without unpacking anything to disk.
-It also decodes byte blocks incrementally, replacing and counting undecodable bytes.
+It also guesses a file's format from its name and first bytes (:func:`detect_format`,
+:func:`bom_encoding`) and decodes byte blocks incrementally, replacing and counting
+undecodable bytes.
 :mod:`embedkit.corpus` builds documents on top of it.
 """
 
@@ -205,7 +207,43 @@ def _zip_members(path: str, stream: BinaryIO, glob: str | None,
                     yield Source(f"{path}:{info.filename}", decompressed(handle))
 
 
-# --- decoding -------------------------------------------------------------------------------
+# --- format sniffing and decoding ----------------------------------------------------------
+
+_EXTENSIONS = {".xml": "xml", ".html": "html", ".htm": "html", ".xhtml": "html",
+               ".sgm": "sgml", ".sgml": "sgml"}
+_SNIFF = 4096
+
+def detect_format(name: str, head: bytes, encoding: str = "latin-1") -> str:
+    """The format of a file from its name (compression suffix removed) and first bytes."""
+    base = strip_compression(name.rsplit(":", 1)[-1]).lower()
+    fmt = _EXTENSIONS.get(os.path.splitext(base)[1])
+    if fmt is None and head[:64].lstrip(b" \t\r\n\x00\xef\xbb\xbf\xfe\xff")[:1] != b"<":
+        return "text"  # the common case, decided without decoding
+    lower = head[:_SNIFF].decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n").lower()
+    if fmt == "xml" or (fmt is None and lower.startswith("<?xml")):
+        return "wiki" if "<mediawiki" in lower else "xml"
+    if fmt:
+        return fmt
+    if lower.startswith("<mediawiki"):
+        return "wiki"
+    if lower.startswith("<!doctype html") or lower.startswith("<html"):
+        return "html"
+    if "<reuters" in lower:
+        return "sgml"
+    return "text"
+
+
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``head`` declares, if any."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    return None
+
 
 _replaced = [0]
 
