@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "embedkit.cli.search_cmds",
     "embedkit.cli.bench_cmds",
     "embedkit.cli.build_cmds",
+    "embedkit.cli.classify_cmds",
 ]
 
 

@@ -1,0 +1,160 @@
+"""Classification benchmark: IMDB test accuracy and training throughput of every model.
+
+Chollet's settings (Deep Learning with Python): the 10,000 most frequent words, reviews
+cut to their last 500 tokens (Keras' pad_sequences default), 20% of the 25,000 training
+reviews for validation, RMSprop, batch 128, up to 10 epochs; here with early stopping
+(patience 2, best weights restored) and a wall-clock budget per model, because the
+machine is a shared 2-core CPU. Accuracy is measured on the 25,000 test reviews.
+
+Embedding layers: from scratch (random, trained), from embedkit's own PPMI-SVD set of the
+IMDB reviews (``indexes/imdb-ppmi300``, stored by ``bench_build``; skipped if absent),
+and from imported vectors (the Dickens word2vec skip-gram 50-d vectors in
+../shared/data/pretrained_vectors: the only real pretrained set there that covers a
+useful vocabulary; the GloVe files are 100-word samples). Baselines: bag of words and
+TF-IDF (the lecture's and scikit-learn's) with logistic regression, unigrams and bigrams.
+
+Published numbers next to ours: Chollet 1st ed. (validation accuracy) SimpleRNN 0.846,
+LSTM 0.893, BiLSTM 0.886, Conv1D 0.838; dense bag-of-words 0.885 (test); 2nd ed. TF-IDF
+bigrams 0.89-0.90 (test); the lecture's PyTorch LSTM(32) on frozen GloVe-50d with maxlen
+150: 0.832 (test).
+
+Run: ``python -m benchmarks.bench_classify [--quick]``; results go to
+``benchmarks/results/bench_classify{,_quick}.{json,md}`` after every model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import SHARED_DATA, markdown_table, write_results
+from embedkit.classify.classifier import ClassifierConfig, train_classifier
+from embedkit.classify.datasets import read_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+IMDB = SHARED_DATA / "imdb_aclImdb" / "aclImdb_v1_labelled.tar.gz"
+DICKENS_W2V = SHARED_DATA / "pretrained_vectors" / "generated_dickens_real_tools" / \
+    "dickens_w2v_sg50.txt.gz"
+PPMI_NAME = "imdb-ppmi300"
+PUBLISHED = {
+    "rnn": ("Chollet SimpleRNN (val)", 0.846), "lstm": ("Chollet LSTM (val)", 0.893),
+    "bilstm": ("Chollet BiLSTM (val)", 0.886), "cnn": ("Chollet Conv1D (val)", 0.838),
+    "bow-logreg": ("Chollet dense bag-of-words (test)", 0.885),
+    "tfidf-bigrams": ("Chollet 2nd ed. TF-IDF bigrams (test)", 0.89),
+    "lecture": ("lecture LSTM(32), frozen GloVe-50d, maxlen 150 (test)", 0.832),
+}
+
+# (label, model, vectors: None | "ppmi" | "dickens", published key, config overrides)
+RUNS: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = [
+    ("bow-logreg", "bow-logreg", None, "bow-logreg", {}),
+    ("tfidf-logreg", "tfidf-logreg", None, None, {}),
+    ("tfidf-sklearn-logreg", "tfidf-sklearn-logreg", None, None, {}),
+    ("tfidf-logreg bigrams 20k", "tfidf-logreg", None, "tfidf-bigrams",
+     {"ngrams": 2, "max_words": 20_000}),
+    ("tfidf-sklearn-logreg bigrams 20k", "tfidf-sklearn-logreg", None, "tfidf-bigrams",
+     {"ngrams": 2, "max_words": 20_000}),
+    ("lstm scratch", "lstm", None, "lstm", {}),
+    ("rnn scratch", "rnn", None, "rnn", {}),
+    ("cnn scratch", "cnn", None, "cnn", {"embedding_dim": 128}),
+    ("avgpool scratch", "avgpool", None, None, {}),
+    ("flatten scratch", "flatten", None, None, {}),
+    ("gru scratch", "gru", None, None, {}),
+    ("bilstm scratch", "bilstm", None, "bilstm", {}),
+    ("lstm ppmi300 frozen", "lstm", "ppmi", "lstm", {}),
+    ("avgpool ppmi300 frozen", "avgpool", "ppmi", None, {}),
+    ("cnn ppmi300 fine-tuned", "cnn", "ppmi", "cnn", {"freeze": False}),
+    ("lstm dickens-w2v50 frozen, maxlen 150", "lstm", "dickens", "lecture", {"maxlen": 150}),
+    ("lstm dickens-w2v50 fine-tuned", "lstm", "dickens", "lstm", {"freeze": False}),
+    ("avgpool dickens-w2v50 frozen", "avgpool", "dickens", None, {}),
+]
+
+
+def _vectors(kind: str | None, model: str):
+    if kind is None:
+        return None, "none (features)" if model.endswith("logreg") else "random (trained)"
+    if kind == "ppmi":
+        from embedkit import workspace
+        from embedkit.errors import EmbedkitError
+
+        try:
+            vectors = workspace.open_set(PPMI_NAME, REPO / "indexes")
+        except EmbedkitError:
+            return "missing", f"{PPMI_NAME} not in indexes/ (run benchmarks.bench_build)"
+        return vectors, f"embedkit PPMI-SVD {vectors.dim}-d ({len(vectors)} words)"
+    from embedkit.formats import read_vectors
+
+    vectors = read_vectors(DICKENS_W2V)
+    return vectors, f"Dickens word2vec skip-gram {vectors.dim}-d ({len(vectors)} words)"
+
+
+def _row(label, model, source, published, result, seconds) -> dict[str, Any]:
+    epochs = result.history.epochs
+    rates = sorted(e["samples_per_s"] for e in epochs)
+    best = result.history.best_epoch
+    val = next((e.get("val_accuracy") for e in epochs if e["epoch"] == best), None)
+    pub = PUBLISHED.get(published or "", (None, None))
+    coverage = (result.info.get("coverage") or {}).get("fraction")
+    return {"run": label, "model": model, "embedding": source,
+            "test_accuracy": result.test_metrics["accuracy"],
+            "macro_f1": result.test_metrics["macro_f1"], "val_accuracy": val,
+            "published": pub[1], "published_what": pub[0],
+            "ratio_to_published": (result.test_metrics["accuracy"] / pub[1]) if pub[1] else None,
+            "epochs_run": len(epochs), "best_epoch": best,
+            "stopped_early": result.history.stopped_early,
+            "train_samples_per_s": rates[len(rates) // 2] if rates else None,
+            "coverage": coverage, "seconds": seconds}
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    header = ["run", "embedding", "test acc", "published", "ratio", "best/run epochs",
+              "train samples/s", "coverage"]
+    body = [[r["run"], r["embedding"], r.get("test_accuracy", r.get("skipped", "")),
+             r.get("published") or "", r.get("ratio_to_published") or "",
+             f"{r.get('best_epoch', '')}/{r.get('epochs_run', '')}",
+             r.get("train_samples_per_s") or "", r.get("coverage") or ""] for r in rows]
+    return markdown_table(body, header)
+
+
+def run(quick: bool = False, time_budget: float = 900.0, threads: int = 1) -> dict[str, Any]:
+    """Train every run in :data:`RUNS` (or a tiny version with ``quick``); write results."""
+    if quick:
+        gensim_data = Path(__import__("gensim").__file__).parent / "test" / "test_data"
+        data = read_dataset(gensim_data / "pang_lee_polarity.cor")
+        runs = [r for r in RUNS if r[2] is None][:8]
+        base = dict(max_words=2000, maxlen=30, epochs=1, batch_size=32, embedding_dim=8,
+                    units=8, threads=threads)
+    else:
+        data = read_dataset(IMDB)
+        runs = RUNS
+        base = dict(max_words=10_000, maxlen=500, epochs=10, patience=2, batch_size=128,
+                    time_budget=time_budget, threads=threads)
+    name = "bench_classify_quick" if quick else "bench_classify"
+    rows: list[dict[str, Any]] = []
+    settings = {"data": str(data.source), "settings": {k: v for k, v in base.items()},
+                "threads_note": "1 torch thread: the 2 cores are shared with other jobs, and "
+                                "2 threads ran 3x slower under that load",
+                "load_average_at_start": os.getloadavg()}
+    for label, model, kind, published, overrides in runs:
+        vectors, source = _vectors(kind, model)
+        if isinstance(vectors, str):
+            rows.append({"run": label, "model": model, "embedding": source,
+                         "skipped": "vectors missing"})
+            continue
+        config = ClassifierConfig(model=model, **{**base, **overrides})
+        start = time.perf_counter()
+        result = train_classifier(data, config, vectors)
+        rows.append(_row(label, model, source, published, result, time.perf_counter() - start))
+        print(f"{label}: test accuracy {rows[-1]['test_accuracy']:.4f} "
+              f"({rows[-1]['seconds']:.0f} s)", file=sys.stderr, flush=True)
+        write_results(name, {**settings, "rows": rows}, _table(rows))
+    return {**settings, "rows": rows}
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    out = run(quick="--quick" in sys.argv)
+    print(_table(out["rows"]))

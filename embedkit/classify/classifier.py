@@ -1,0 +1,330 @@
+"""The one object a user holds: :class:`TextClassifier` (preprocessing + vocabulary + labels +
+network or baseline), and :func:`train_classifier`, which coordinates the stages.
+
+A classifier is saved as one file: ``torch.save`` of a dict holding the JSON config
+(tokeniser, maxlen, truncation, vocabulary, label names, model and training configs)
+and a state dict of tensors, written atomically; :meth:`TextClassifier.load` reads it
+with ``weights_only=True`` (no pickled code) and predicts exactly as before saving.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedkit.atomic import write_bytes
+from embedkit.classify import preprocess as pp
+from embedkit.classify.backend import NETWORK_NAMES, require, setup_torch
+from embedkit.classify.baselines import BASELINE_NAMES, BaselineConfig, LinearBaseline
+from embedkit.classify.datasets import LabelledTexts
+from embedkit.classify.metrics import majority_accuracy, multi_label_metrics, single_label_metrics
+from embedkit.errors import DimensionMismatchError, InputFormatError, StoreError, UsageError
+
+log = logging.getLogger("embedkit.classify")
+FORMAT = "embedkit.classifier"
+FORMAT_VERSION = 1
+DEFAULT_EMBEDDING_DIM = 32
+
+
+MODEL_NAMES = (*NETWORK_NAMES, *BASELINE_NAMES)
+"""Every valid ``model``: the PyTorch networks and the logistic-regression baselines."""
+
+
+def check_model(name: str) -> str:
+    """``name`` if it is a model, else a :class:`UsageError` listing the valid ones."""
+    if name not in MODEL_NAMES:
+        raise UsageError(f"unknown model {name!r}; valid: {', '.join(MODEL_NAMES)}")
+    return name
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Everything :func:`train_classifier` needs besides the data and the vectors.
+
+    ``max_words`` words are kept (ids 2..max_words+1); ``maxlen`` tokens per text,
+    ``truncating``/``padding`` "pre" (Keras' default: keep the last tokens) or "post".
+    ``embedding_dim`` defaults to the vectors' dimension, or 32 without vectors;
+    ``freeze`` keeps stored vectors fixed (ignored for a random embedding).
+    ``validation``/``test`` are fractions used where the data has no split of its own.
+    """
+
+    model: str = "lstm"
+    max_words: int = 10_000
+    maxlen: int = 500
+    truncating: str = "pre"
+    padding: str = "pre"
+    embedding_dim: int | None = None
+    freeze: bool = True
+    oov: str = "zeros"
+    units: int = 32
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    ngrams: int = 1
+    C: float = 0.0
+    validation: float = 0.2
+    test: float = 0.2
+    tokenizer: dict[str, Any] = field(default_factory=dict)
+    optimizer: str = "rmsprop"
+    lr: float = 1e-3
+    batch_size: int = 128
+    epochs: int = 10
+    patience: int = 2
+    clip_norm: float = 0.0
+    seed: int = 0
+    time_budget: float = 0.0
+    packed: bool = False
+    threads: int = 0
+
+
+@dataclass
+class TrainResult:
+    """A trained classifier with its history, held-out metrics and embedding coverage."""
+
+    classifier: TextClassifier
+    history: Any
+    test_metrics: dict[str, Any]
+    info: dict[str, Any]
+
+
+class TextClassifier:
+    """Texts in, labels out. Build with :func:`train_classifier` or :meth:`load`."""
+
+    def __init__(self, config: ClassifierConfig, vocabulary: pp.Vocabulary, labels: pp.Labels,
+                 network: Any = None, baseline: LinearBaseline | None = None):
+        self.config = config
+        self.vocabulary = vocabulary
+        self.labels = labels
+        self.network = network
+        self.baseline = baseline
+        self._tokenizer = pp.tokenizer_config(config.tokenizer)
+
+    # -- preprocessing ---------------------------------------------------------------
+    def tokens(self, texts: Sequence[str]) -> list[list[str]]:
+        return pp.tokenize_all(texts, self._tokenizer)
+
+    def sequences(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(n, maxlen) int64 padded ids of token lists."""
+        c = self.config
+        return pp.pad_sequences(self.vocabulary.ids(token_lists), c.maxlen, c.truncating,
+                                c.padding)
+
+    # -- prediction ------------------------------------------------------------------
+    def logits(self, texts: Sequence[str], token_lists=None) -> np.ndarray:
+        """(n, outputs) float32 logits of ``texts``."""
+        tokens = token_lists if token_lists is not None else self.tokens(texts)
+        if self.baseline is not None:
+            return self.baseline.decision(tokens)
+        from embedkit.classify.train import predict_logits
+
+        return predict_logits(self.network, self.sequences(tokens))
+
+    def predict_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, labels) probabilities: softmax for multi-class, sigmoid otherwise."""
+        return self._scores(self.logits(texts))
+
+    def _scores(self, logits: np.ndarray) -> np.ndarray:
+        logits = logits.astype(np.float64)
+        if self.labels.task == "multiclass":
+            e = np.exp(logits - logits.max(1, keepdims=True))
+            return e / e.sum(1, keepdims=True)
+        p = 1.0 / (1.0 + np.exp(-logits))
+        return np.hstack([1.0 - p, p]) if self.labels.task == "binary" else p
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """The predicted label (a 1-tuple) or labels (multi-label, may be empty) per text."""
+        return self.labels_of(self.predict_scores(texts))
+
+    def labels_of(self, scores: np.ndarray) -> list[tuple[str, ...]]:
+        names = self.labels.names
+        if self.labels.task == "multilabel":
+            return [tuple(names[j] for j in np.flatnonzero(row > 0.5)) for row in scores]
+        return [(names[j],) for j in scores.argmax(1)]
+
+    def evaluate(self, data: LabelledTexts) -> dict[str, Any]:
+        """Accuracy, macro-F1 and the confusion matrix (micro/macro-F1 for multi-label)."""
+        if not len(data):
+            raise InputFormatError("no texts to evaluate", data.source or None)
+        y = self.labels.encode(data.labels)
+        scores = self._scores(self.logits(data.texts))
+        names = list(self.labels.names)
+        if self.labels.task == "multilabel":
+            return multi_label_metrics(y, scores > 0.5, names)
+        return single_label_metrics(y, scores.argmax(1), names)
+
+    # -- persistence -----------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write config + weights to one file, atomically (temp file, fsync, rename)."""
+        torch = require("torch")
+        meta = {"config": asdict(self.config), "vocabulary": list(self.vocabulary.words),
+                "labels": list(self.labels.names), "task": self.labels.task}
+        if self.baseline is not None:
+            meta["baseline"] = asdict(self.baseline.config)
+            meta["terms"] = self.baseline.terms
+            state = {k: torch.from_numpy(v) for k, v in self.baseline.state().items()}
+        else:
+            from embedkit.classify.models import config_to_dict
+
+            meta["network"] = config_to_dict(self.network.config)
+            state = {k: v.detach().cpu() for k, v in self.network.state_dict().items()}
+        buffer = io.BytesIO()
+        torch.save({"format": FORMAT, "format_version": FORMAT_VERSION,
+                    "meta_json": json.dumps(meta), "state_dict": state}, buffer)
+        return write_bytes(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TextClassifier:
+        """Read a file written by :meth:`save` (``weights_only=True``: no code is unpickled)."""
+        torch = require("torch")
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"{path}: no such model file")
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
+            raise StoreError(f"{path}: not an embedkit classifier ({type(err).__name__}); "
+                             "train one with `embedkit classify train`") from None
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+            raise StoreError(f"{path}: not an embedkit classifier file")
+        meta = json.loads(blob["meta_json"])
+        config = ClassifierConfig(**meta["config"])
+        vocab = pp.Vocabulary(tuple(meta["vocabulary"]))
+        labels = pp.Labels(tuple(meta["labels"]), meta["task"])
+        state = blob["state_dict"]
+        if "baseline" in meta:
+            baseline = LinearBaseline.from_state(
+                BaselineConfig(**meta["baseline"]), meta["terms"],
+                {k: v.numpy() for k, v in state.items()})
+            return cls(config, vocab, labels, baseline=baseline)
+        from embedkit.classify.models import build_model, config_from_dict
+
+        network = build_model(config_from_dict(meta["network"]))
+        network.load_state_dict(state)
+        network.eval()
+        return cls(config, vocab, labels, network=network)
+
+
+def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierConfig(),
+                     vectors: Any = None, test_data: LabelledTexts | None = None) -> TrainResult:
+    """Split ``data``, build the vocabulary, train ``config.model`` and test it.
+
+    Parameters
+    ----------
+    data : the labelled texts; their own train/validation/test split is respected.
+    vectors : a :class:`~embedkit.Vectors` the embedding layer starts from, or None
+        (random embedding of ``embedding_dim``).
+    test_data : a separate test set (e.g. ``stsa.binary.test``), used instead of a test
+        split of ``data``.
+    """
+    check_model(config.model)
+    require("torch")  # saving needs it too: fail before the slow steps
+    parts = _split(data, config, test_data)
+    train, val, test = parts["train"], parts["validation"], parts["test"]
+    if not len(train):
+        raise InputFormatError("no training texts after the split", data.source or None)
+    labels = pp.Labels.from_data(train.labels, data.multi_label)
+    tokenizer = pp.tokenizer_config(config.tokenizer)
+    train_tokens = pp.tokenize_all(train.texts, tokenizer)
+    vocab = pp.Vocabulary.build(train_tokens, config.max_words)
+    info: dict[str, Any] = {"sizes": {k: len(v) for k, v in parts.items()},
+                            "labels": list(labels.names), "task": labels.task}
+    if config.model in BASELINE_NAMES:
+        if config.validation and len(val):
+            train_tokens += pp.tokenize_all(val.texts, tokenizer)  # no early stopping to feed
+            train = _concat(train, val)
+        classifier, history = _fit_baseline(config, vocab, labels, train, train_tokens)
+    else:
+        classifier, history, info["coverage"] = _fit_network(
+            config, vocab, labels, train, train_tokens, val, vectors)
+    info["train_seconds"] = sum(e.get("seconds", 0.0) for e in getattr(history, "epochs", []))
+    metrics = classifier.evaluate(test) if len(test) else {}
+    if len(test) and labels.task != "multilabel":
+        metrics["majority_accuracy"] = majority_accuracy(
+            labels.encode(train.labels), labels.encode(test.labels))
+    return TrainResult(classifier, history, metrics, info)
+
+
+def _split(data, config, test_data) -> dict[str, LabelledTexts]:
+    splits = list(data.splits)
+    if test_data is not None:
+        splits = ["train" if s == "test" else s for s in splits]
+    ids = pp.split_ids(splits, config.validation, 0.0 if test_data else config.test, config.seed)
+    parts = {name: data.subset(ids[name]) for name in ("train", "validation", "test")}
+    if test_data is not None:
+        parts["test"] = test_data
+    return parts
+
+
+def _concat(a: LabelledTexts, b: LabelledTexts) -> LabelledTexts:
+    return LabelledTexts(a.texts + b.texts, a.labels + b.labels, a.splits + b.splits,
+                         a.multi_label, a.source, a.layout)
+
+
+def _fit_baseline(config, vocab, labels, train, train_tokens):
+    from embedkit.classify.train import History
+
+    bconfig = BaselineConfig(config.model, config.ngrams, config.max_words, config.C)
+    import time
+
+    start = time.perf_counter()
+    baseline = LinearBaseline.fit(bconfig, train_tokens, labels.encode(train.labels),
+                                  labels.task, config.seed)
+    seconds = time.perf_counter() - start
+    history = History([{"epoch": 1, "seconds": seconds,
+                        "samples_per_s": len(train_tokens) / max(seconds, 1e-9)}], 1)
+    return TextClassifier(config, vocab, labels, baseline=baseline), history
+
+
+def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
+    setup_torch(config.seed, config.threads or None)
+    from embedkit.classify import models
+    from embedkit.classify.backend import device
+    from embedkit.classify.train import TrainConfig, fit
+
+    dim = config.embedding_dim or (vectors.dim if vectors is not None else DEFAULT_EMBEDDING_DIM)
+    if vectors is not None and dim != vectors.dim:
+        raise DimensionMismatchError(
+            f"--embedding-dim {dim} disagrees with the vectors' dimension {vectors.dim}; "
+            "leave out --embedding-dim (it defaults to the vectors' dimension)")
+    config = replace(config, embedding_dim=dim)
+    embedding = models.EmbeddingConfig(len(vocab), dim, config.freeze and vectors is not None)
+    mconfig = models.model_config(config.model, embedding, labels.outputs, config.maxlen,
+                                  config.units, config.layers, config.bidirectional,
+                                  config.dropout, config.padding, config.packed)
+    network = models.build_model(mconfig)
+    coverage = None
+    if vectors is not None:
+        matrix, cov = vectors.embedding_matrix(vocab.word_index, oov=config.oov, seed=config.seed)
+        network.set_embedding(_full_rows(matrix, len(vocab)))
+        coverage = {"found": cov.found, "subword": cov.subword, "total": cov.total,
+                    "fraction": cov.fraction, "missing_sample": cov.missing[:20]}
+        log.info("vectors cover %d of %d vocabulary words (%.1f%%)", cov.found + cov.subword,
+                 cov.total, 100 * cov.fraction)
+    network.to(device())
+    tconfig = TrainConfig(config.optimizer, config.lr, config.batch_size, config.epochs,
+                          config.patience, config.clip_norm, config.seed, config.time_budget)
+    classifier = TextClassifier(config, vocab, labels, network=network)
+    x_train = classifier.sequences(train_tokens)
+    validation = None
+    if len(val):
+        validation = (classifier.sequences(classifier.tokens(val.texts)),
+                      labels.encode(val.labels))
+    history = fit(network, labels.task, (x_train, labels.encode(train.labels)), validation,
+                  tconfig)
+    network.cpu()
+    return classifier, history, coverage
+
+
+def _full_rows(matrix: np.ndarray, rows: int) -> np.ndarray:
+    """The embedding matrix with rows for every id (an empty vocabulary leaves only 0/1)."""
+    if matrix.shape[0] >= rows:
+        return matrix[:rows]
+    return np.vstack([matrix, np.zeros((rows - matrix.shape[0], matrix.shape[1]), np.float32)])

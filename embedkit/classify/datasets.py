@@ -1,0 +1,403 @@
+"""Readers for labelled text: files in the usual layouts -> :class:`LabelledTexts`.
+
+Layouts (``layout=`` / ``--format``):
+
+``folders``
+    One folder per class, optionally below split folders: aclImdb ``train/pos``,
+    ``test/neg`` (``unsup`` ignored), 20 Newsgroups ``20news-bydate-train/<class>/``.
+    A folder, or a ``.tar.gz``/``.tar``/``.zip`` archive read member by member (streamed,
+    never extracted to disk).
+``fasttext``
+    ``__label__X [__label__Y ...] text`` lines (several labels = multi-label).
+``label-first``
+    ``label sentence`` lines (the Kim 2014 sentence sets: MR, SST, TREC, Subj, CR, MPQA).
+``table``
+    CSV or TSV with a text column and a label column (by header name or 0-based index).
+``reuters``
+    Reuters-21578 SGML (a folder of ``reut2-*.sgm[.gz]`` or one file): multi-label TOPICS,
+    the ModApte split (LEWISSPLIT TRAIN/TEST with TOPICS="YES"); documents without topics
+    are dropped, as usual.
+
+Bytes that are not valid in the encoding are replaced (U+FFFD) and counted in
+:attr:`LabelledTexts.replaced`; lines are split on ``\\n`` only (latin-1 ``\\x85`` is not a
+line break).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import html
+import io
+import logging
+import re
+import tarfile
+import zipfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from embedkit.errors import InputFormatError, NotFoundError, UsageError
+
+log = logging.getLogger("embedkit.classify")
+
+LAYOUTS = ("auto", "folders", "fasttext", "label-first", "table", "reuters")
+SPLITS = ("train", "validation", "test")
+_SPLIT_NAMES = {
+    "train": "train", "training": "train", "test": "test", "testing": "test",
+    "dev": "validation", "val": "validation", "valid": "validation", "validation": "validation",
+}
+_IGNORED_CLASSES = {"unsup"}
+_TEXT_NAMES = ("text", "sentence", "review", "content", "document", "body", "message", "tweet")
+_LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "topic", "y")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+@dataclass
+class LabelledTexts:
+    """Texts with their labels (a tuple per text: one label, or several for multi-label).
+
+    ``splits[i]`` is the split the source itself gives text ``i`` ("train", "validation",
+    "test") or "" where it gives none. ``replaced`` counts texts with undecodable bytes.
+    """
+
+    texts: list[str]
+    labels: list[tuple[str, ...]]
+    splits: list[str]
+    multi_label: bool = False
+    source: str = ""
+    layout: str = ""
+    replaced: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def label_names(self) -> list[str]:
+        """Every label that occurs, sorted."""
+        return sorted({lab for labs in self.labels for lab in labs})
+
+    def has_split(self, name: str) -> bool:
+        return name in self.splits
+
+    def subset(self, ids: Sequence[int]) -> LabelledTexts:
+        """The texts at ``ids``, in that order."""
+        return LabelledTexts(
+            [self.texts[i] for i in ids], [self.labels[i] for i in ids],
+            [self.splits[i] for i in ids], self.multi_label, self.source, self.layout,
+            self.replaced, dict(self.info),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Texts per label."""
+        return dict(sorted(Counter(lab for labs in self.labels for lab in labs).items()))
+
+
+def read_dataset(
+    path: str | Path,
+    layout: str = "auto",
+    text_column: str | int | None = None,
+    label_column: str | int | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    label_prefix: str = "__label__",
+) -> LabelledTexts:
+    """Read labelled texts from ``path`` in ``layout`` (``"auto"`` detects it).
+
+    Raises :class:`InputFormatError` naming the file and line for rows without a label or
+    text, and when nothing labelled is found.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such file or folder")
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown dataset format {layout!r}; valid: {', '.join(LAYOUTS)}")
+    if layout == "auto":
+        layout = detect_layout(path)
+    if layout == "folders":
+        data = read_folders(path, encoding)
+    elif layout == "reuters":
+        data = read_reuters(path)
+    elif layout == "table":
+        data = read_table(path, text_column, label_column, delimiter, encoding)
+    elif layout == "fasttext":
+        data = read_fasttext(path, encoding, label_prefix)
+    else:
+        data = read_label_first(path, encoding)
+    if not data.texts:
+        raise InputFormatError(f"no labelled texts found (read as {layout!r}); check the file "
+                               "or pass --format", path)
+    if data.replaced:
+        log.warning("%s: %d texts had bytes that are not valid %s; they were replaced "
+                    "(pass --encoding latin-1 to read them as latin-1)",
+                    path, data.replaced, encoding)
+    data.source, data.layout = str(path), layout
+    return data
+
+
+# -- layout detection -----------------------------------------------------------------
+def detect_layout(path: Path) -> str:
+    """Guess the layout of ``path`` from its name and first lines."""
+    if path.is_dir():
+        return "reuters" if any(path.glob("reut2-*.sgm*")) else "folders"
+    name = path.name.lower()
+    if name.endswith((".sgm", ".sgm.gz")):
+        return "reuters"
+    if _is_archive(path):
+        return "folders"
+    if name.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz")):
+        return "table"
+    lines = [ln for ln in _read_bytes(path).split(b"\n", 400)[:400] if ln.strip()]
+    if not lines:
+        raise InputFormatError("empty file: no labelled texts", path)
+    first = lines[0].decode("utf-8", "replace").strip()
+    if first.startswith("__label__"):
+        return "fasttext"
+    if "\t" in first:
+        return "table"
+    heads = [ln.split(None, 1)[0] for ln in lines]
+    if len(set(heads)) <= max(2, min(50, len(heads) // 2)) and all(len(h) <= 40 for h in heads):
+        return "label-first"
+    raise InputFormatError(
+        "cannot tell the layout of this file; pass --format "
+        "(fasttext, label-first, table, folders or reuters)", path)
+
+
+def _is_archive(path: Path) -> bool:
+    if path.name.lower().endswith(".zip"):
+        return zipfile.is_zipfile(path)
+    try:
+        return tarfile.is_tarfile(path)
+    except (OSError, EOFError, tarfile.TarError):
+        return False
+
+
+def _read_bytes(path: Path) -> bytes:
+    raw = path.read_bytes()
+    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+
+
+def _decode(raw: bytes, encoding: str) -> tuple[str, bool]:
+    """Text of ``raw``; undecodable bytes are replaced and reported (second item)."""
+    try:
+        return raw.decode(encoding), False
+    except UnicodeDecodeError:
+        return raw.decode(encoding, errors="replace"), True
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Non-blank lines with 1-based line numbers, split on b'\\n' only."""
+    for number, line in enumerate(_read_bytes(path).split(b"\n"), 1):
+        if line.strip():
+            yield number, line.rstrip(b"\r")
+
+
+# -- folder per class -----------------------------------------------------------------
+def read_folders(path: Path, encoding: str = "utf-8") -> LabelledTexts:
+    """One folder per class (below optional train/test folders), in a folder or archive."""
+    docs = [(parts, raw) for parts, raw in _iter_tree(path) if _class_of(parts)]
+    if not docs:
+        return LabelledTexts([], [], [])
+    depth = Counter(len(parts) for parts, _ in docs).most_common(1)[0][0]
+    texts, labels, splits, replaced = [], [], [], 0
+    for parts, raw in docs:
+        if len(parts) != depth:
+            continue  # README, vocabularies and URL lists beside the class folders
+        text, bad = _decode(raw, encoding)
+        texts.append(_BR.sub(" ", text))
+        labels.append((parts[-2],))
+        splits.append(next((_split_of(p) for p in parts[:-2] if _split_of(p)), ""))
+        replaced += bad
+    return LabelledTexts(texts, labels, splits, replaced=replaced)
+
+
+def _iter_tree(path: Path) -> Iterator[tuple[tuple[str, ...], bytes]]:
+    """(path parts, bytes) of every file in a folder, tar or zip archive (streamed)."""
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            if file.is_file():
+                yield file.relative_to(path).parts, file.read_bytes()
+    elif path.name.lower().endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                if not member.is_dir():
+                    yield PurePosixPath(member.filename).parts, archive.read(member)
+    else:
+        try:
+            with tarfile.open(path, "r|*") as archive:
+                for member in archive:
+                    if member.isfile():
+                        handle = archive.extractfile(member)
+                        yield PurePosixPath(member.name).parts, handle.read() if handle else b""
+        except (tarfile.TarError, EOFError, OSError) as err:
+            raise InputFormatError(f"not a readable archive ({err})", path) from None
+
+
+def _split_of(name: str) -> str:
+    lower = name.lower()
+    if lower in _SPLIT_NAMES:
+        return _SPLIT_NAMES[lower]
+    tail = re.split(r"[-_.]", lower)[-1]
+    return _SPLIT_NAMES.get(tail, "") if tail != lower else ""
+
+
+def _class_of(parts: tuple[str, ...]) -> str:
+    if len(parts) < 2 or any(p.startswith(".") for p in parts):
+        return ""
+    name = parts[-2]
+    return "" if name in _IGNORED_CLASSES or name.lower() in _SPLIT_NAMES else name
+
+
+# -- line formats -----------------------------------------------------------------------
+def read_fasttext(path: Path, encoding: str = "utf-8", prefix: str = "__label__") -> LabelledTexts:
+    """``__label__X text`` lines; several leading labels make a multi-label set."""
+    texts, labels, replaced = [], [], 0
+    for number, raw in _lines(path):
+        line, bad = _decode(raw, encoding)
+        tokens = line.split()
+        labs = []
+        while tokens and tokens[0].startswith(prefix):
+            labs.append(tokens.pop(0)[len(prefix):])
+        if not labs or not all(labs):
+            raise InputFormatError(f"line has no {prefix}LABEL at its start: "
+                                   f"{line[:60]!r}; every line needs one", path, number)
+        if not tokens:
+            raise InputFormatError("line has a label but no text", path, number)
+        texts.append(" ".join(tokens))
+        labels.append(tuple(labs))
+        replaced += bad
+    multi = any(len(labs) > 1 for labs in labels)
+    return LabelledTexts(texts, labels, [""] * len(texts), multi, replaced=replaced)
+
+
+def read_label_first(path: Path, encoding: str = "utf-8") -> LabelledTexts:
+    """``label sentence`` lines (the label is the first whitespace-separated field)."""
+    texts, labels, replaced, empty = [], [], 0, []
+    numeric: bool | None = None
+    for number, raw in _lines(path):
+        line, bad = _decode(raw, encoding)
+        fields = line.strip().split(None, 1)
+        is_number = fields[0].lstrip("-").isdigit()
+        numeric = is_number if numeric is None else numeric
+        if numeric and not is_number:
+            raise InputFormatError(f"line has no label (expected an integer label first, got "
+                                   f"{fields[0][:30]!r})", path, number)
+        if len(fields) < 2:
+            empty.append(number)
+            continue
+        labels.append((fields[0],))
+        texts.append(fields[1])
+        replaced += bad
+    if empty:
+        log.warning("%s: skipped %d lines with a label but no text (first: line %d)",
+                    path, len(empty), empty[0])
+    split = next((_split_of(p) for p in path.name.split(".") if _split_of(p)), "")
+    return LabelledTexts(texts, labels, [split] * len(texts), replaced=replaced)
+
+
+def read_table(
+    path: Path,
+    text_column: str | int | None = None,
+    label_column: str | int | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+) -> LabelledTexts:
+    """CSV/TSV rows; columns by header name or 0-based index (guessed when not given)."""
+    text, replaced = _decode(_read_bytes(path), encoding)
+    if delimiter is None:
+        first = text.split("\n", 1)[0]
+        tsv = "\t" in first or path.name.lower().endswith((".tsv", ".tsv.gz"))
+        delimiter = "\t" if tsv else ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        return LabelledTexts([], [], [])
+    header = [c.strip().lower() for c in rows[0]]
+    text_idx, label_idx, has_header = _columns(path, header, rows, text_column, label_column)
+    texts, labels = [], []
+    for number, row in enumerate(rows[1 if has_header else 0:], 2 if has_header else 1):
+        if len(row) <= max(text_idx, label_idx) or not row[label_idx].strip():
+            raise InputFormatError(f"row has no label (column {label_idx + 1})", path, number)
+        if not row[text_idx].strip():
+            raise InputFormatError(f"row has no text (column {text_idx + 1})", path, number)
+        texts.append(row[text_idx])
+        labels.append((row[label_idx].strip(),))
+    return LabelledTexts(texts, labels, [""] * len(texts), replaced=int(replaced))
+
+
+def _columns(path, header, rows, text_column, label_column) -> tuple[int, int, bool]:
+    """(text index, label index, first row is a header) for a table."""
+    has_header = any(h in _TEXT_NAMES + _LABEL_NAMES for h in header) or isinstance(
+        text_column, str) or isinstance(label_column, str)
+
+    def find(column, names, what):
+        if column is None:
+            hit = next((header.index(n) for n in names if n in header), None)
+            if hit is None:
+                raise UsageError(f"{path}: cannot tell which column holds the {what}; pass "
+                                 f"--{what}-column NAME or a 0-based index")
+            return hit
+        if isinstance(column, int) or str(column).isdigit():
+            return int(column)
+        if column.lower() not in header:
+            raise UsageError(f"{path}: no column named {column!r}; columns: {', '.join(header)}")
+        return header.index(column.lower())
+
+    if not has_header and text_column is None and label_column is None and len(rows[0]) == 2:
+        mean = [sum(len(r[i]) for r in rows[:200] if len(r) == 2) for i in (0, 1)]
+        return (1, 0, False) if mean[1] > mean[0] else (0, 1, False)
+    return find(text_column, _TEXT_NAMES, "text"), find(label_column, _LABEL_NAMES, "label"), \
+        has_header
+
+
+# -- Reuters-21578 ----------------------------------------------------------------------
+_REUTERS = re.compile(r"<REUTERS([^>]*)>(.*?)</REUTERS>", re.S)
+_ATTR = re.compile(r'(\w+)="([^"]*)"')
+_TOPICS = re.compile(r"<TOPICS>(.*?)</TOPICS>", re.S)
+_D = re.compile(r"<D>(.*?)</D>", re.S)
+_TEXT = re.compile(r"<TEXT[^>]*>(.*?)</TEXT>", re.S)
+_TITLE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S)
+_BODY = re.compile(r"<BODY>(.*?)</BODY>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LEWIS = {"TRAIN": "train", "TEST": "test"}
+
+
+def read_reuters(path: Path) -> LabelledTexts:
+    """Reuters-21578 ModApte: LEWISSPLIT TRAIN/TEST with TOPICS="YES", multi-label topics.
+
+    ``info`` records the ModApte counts before and after dropping documents without topics.
+    The SGML is latin-1 (``reut2-017`` holds non-UTF-8 bytes), so nothing is replaced.
+    """
+    files = sorted(path.glob("reut2-*.sgm*")) if path.is_dir() else [path]
+    texts, labels, splits = [], [], []
+    info = Counter()
+    for file in files:
+        for attrs, inner in _REUTERS.findall(_read_bytes(file).decode("latin-1")):
+            attr = dict(_ATTR.findall(attrs))
+            split = _LEWIS.get(attr.get("LEWISSPLIT", ""))
+            if split is None or attr.get("TOPICS") != "YES":
+                continue
+            info[f"modapte_{split}"] += 1
+            topics = tuple(_D.findall(m.group(1))) if (m := _TOPICS.search(inner)) else ()
+            if not topics:
+                info[f"no_topics_{split}"] += 1
+                continue
+            texts.append(_reuters_text(inner))
+            labels.append(topics)
+            splits.append(split)
+    return LabelledTexts(texts, labels, splits, multi_label=True, info=dict(info))
+
+
+def _reuters_text(inner: str) -> str:
+    match = _TEXT.search(inner)
+    body = match.group(1) if match else ""
+    title = _TITLE.search(body)
+    main = _BODY.search(body)
+    text = (title.group(1) + "\n" if title else "") + (main.group(1) if main else "")
+    if not main:
+        text = _TAG.sub(" ", body)
+    return _CONTROL.sub(" ", html.unescape(text)).strip()

@@ -1,0 +1,171 @@
+"""Texts -> token lists -> padded id arrays, and the train/validation/test split.
+
+Tokenisation is the builder's (:func:`embedkit.tokens.tokenize` with a
+:class:`~embedkit.tokens.TokenizerConfig`), so a classifier sees the same words as the
+embedding sets built from a corpus. The vocabulary comes from the training texts only:
+id 0 pads, id 1 stands for every word outside the vocabulary, ids 2.. are the
+``max_words`` most frequent training words (count descending, then the word).
+Sequences are padded and truncated to ``maxlen`` the way Keras' ``pad_sequences`` does
+(by default both at the start: the last ``maxlen`` tokens are kept, padding comes first).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from embedkit.errors import InputFormatError, UsageError
+
+PAD, OOV = 0, 1
+SIDES = ("pre", "post")
+
+
+def tokenizer_config(options: Mapping[str, Any] | None = None) -> Any:
+    """A :class:`embedkit.tokens.TokenizerConfig` from a dict (saved with the model)."""
+    from embedkit.tokens import TokenizerConfig
+
+    return TokenizerConfig.from_dict(dict(options or {}))
+
+
+def tokenize_all(texts: Iterable[str], config: Any) -> list[list[str]]:
+    """Token lists of ``texts`` with the shared tokenizer."""
+    from embedkit.tokens import tokenize
+
+    return [tokenize(text, config) for text in texts]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words in id order starting at id 2 (0 = padding, 1 = out of vocabulary)."""
+
+    words: tuple[str, ...]
+
+    @classmethod
+    def build(cls, token_lists: Iterable[Sequence[str]], max_words: int = 10_000) -> Vocabulary:
+        """The ``max_words`` most frequent tokens (ties broken by the word itself)."""
+        if max_words < 1:
+            raise UsageError(f"max_words must be at least 1, got {max_words}")
+        counts: Counter[str] = Counter()
+        for tokens in token_lists:
+            counts.update(tokens)
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_words]
+        return cls(tuple(word for word, _ in ranked))
+
+    def __len__(self) -> int:
+        """Rows of an embedding layer over this vocabulary (words + padding + OOV)."""
+        return len(self.words) + 2
+
+    @property
+    def word_index(self) -> dict[str, int]:
+        """word -> id (ids start at 2)."""
+        return {word: i for i, word in enumerate(self.words, 2)}
+
+    def ids(self, token_lists: Iterable[Sequence[str]]) -> list[np.ndarray]:
+        """Each token list as an int64 id array (unknown words -> 1)."""
+        get = self.word_index.get
+        return [np.fromiter((get(t, OOV) for t in tokens), np.int64, len(tokens))
+                for tokens in token_lists]
+
+
+def pad_sequences(
+    sequences: Sequence[np.ndarray], maxlen: int, truncating: str = "pre", padding: str = "pre"
+) -> np.ndarray:
+    """(n, maxlen) int64 ids, Keras-style: ``truncating="pre"`` keeps the last tokens.
+
+    Parameters
+    ----------
+    sequences : list of int arrays
+    maxlen : int
+        Length of every row.
+    truncating, padding : "pre" or "post"
+        Where tokens are cut from and where the zeros go.
+    """
+    if maxlen < 1:
+        raise UsageError(f"maxlen must be at least 1, got {maxlen}")
+    for name, side in (("truncating", truncating), ("padding", padding)):
+        if side not in SIDES:
+            raise UsageError(f"{name} must be 'pre' or 'post', got {side!r}")
+    out = np.zeros((len(sequences), maxlen), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        seq = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
+        if len(seq):
+            if padding == "pre":
+                out[row, maxlen - len(seq):] = seq
+            else:
+                out[row, :len(seq)] = seq
+    return out
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Label names and the task they make: "binary", "multiclass" or "multilabel"."""
+
+    names: tuple[str, ...]
+    task: str
+
+    @classmethod
+    def from_data(cls, labels: Sequence[tuple[str, ...]], multi_label: bool) -> Labels:
+        names = tuple(sorted({lab for labs in labels for lab in labs}))
+        if len(names) < 2:
+            found = f"only {names[0]!r}" if names else "none"
+            raise InputFormatError(f"the training data has one class ({found}); a classifier "
+                                   "needs texts of at least two classes")
+        task = "multilabel" if multi_label else "binary" if len(names) == 2 else "multiclass"
+        return cls(names, task)
+
+    @property
+    def outputs(self) -> int:
+        """Output units: 1 for binary (sigmoid), else one per label."""
+        return 1 if self.task == "binary" else len(self.names)
+
+    def encode(self, labels: Sequence[tuple[str, ...]]) -> np.ndarray:
+        """Targets: (n,) int64 class ids, or (n, labels) float32 0/1 for multi-label.
+
+        Labels not seen in training raise :class:`InputFormatError`.
+        """
+        index = {name: i for i, name in enumerate(self.names)}
+        unknown = sorted({lab for labs in labels for lab in labs} - set(index))
+        if unknown:
+            raise InputFormatError(f"label(s) {', '.join(map(repr, unknown[:5]))} not seen in "
+                                   f"training; the model knows {', '.join(self.names[:20])}")
+        if self.task != "multilabel":
+            return np.array([index[labs[0]] for labs in labels], dtype=np.int64)
+        out = np.zeros((len(labels), len(self.names)), dtype=np.float32)
+        for row, labs in enumerate(labels):
+            out[row, [index[lab] for lab in labs]] = 1.0
+        return out
+
+
+def split_ids(
+    splits: Sequence[str], validation: float = 0.2, test: float = 0.2, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Train/validation/test ids, seeded, respecting the source's own split.
+
+    A source "test" split is the test set (``test`` is then unused); a source
+    "validation" split is the validation set; otherwise ``validation`` (a fraction of the
+    training texts, as Keras' ``validation_split``) and ``test`` (a fraction of all texts)
+    are drawn with ``seed``.
+    """
+    for name, value in (("validation", validation), ("test", test)):
+        if not 0.0 <= value < 1.0:
+            raise UsageError(f"{name} fraction must be in [0, 1), got {value}")
+    rng = np.random.default_rng(seed)
+    splits = np.asarray(splits, dtype=object)
+    ids = np.arange(len(splits))
+    if (splits == "test").any():
+        test_ids, pool = ids[splits == "test"], ids[splits != "test"]
+    else:
+        order = rng.permutation(ids)
+        cut = int(round(len(ids) * test))
+        test_ids, pool = np.sort(order[:cut]), order[cut:]
+    if (splits[pool] == "validation").any():
+        val_ids, train_ids = pool[splits[pool] == "validation"], pool[splits[pool] != "validation"]
+    else:
+        order = rng.permutation(np.sort(pool))
+        cut = int(round(len(order) * validation))
+        val_ids, train_ids = np.sort(order[:cut]), np.sort(order[cut:])
+    return {"train": np.sort(train_ids), "validation": np.sort(val_ids), "test": np.sort(test_ids)}

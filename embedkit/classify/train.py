@@ -1,0 +1,226 @@
+"""Training loop: a model and padded id arrays -> trained weights and a :class:`History`.
+
+Mini-batches in a seeded order, RMSprop (Keras' settings: rho 0.9, eps 1e-7, as in the
+lecture) or Adam, optional gradient clipping, a validation set checked after every
+epoch, early stopping on the validation loss (``patience`` epochs) with the best weights
+restored, and an optional wall-clock budget. Each epoch shows a progress bar and logs
+loss and accuracy; the history is saved as JSON and plotted as loss/accuracy curves.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from embedkit import progress
+from embedkit.atomic import atomic_path, write_text
+from embedkit.errors import UsageError
+
+log = logging.getLogger("embedkit.classify")
+OPTIMIZERS = ("rmsprop", "adam")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a network is trained (saved with the model)."""
+
+    optimizer: str = "rmsprop"
+    lr: float = 1e-3
+    batch_size: int = 128
+    epochs: int = 10
+    patience: int = 2
+    clip_norm: float = 0.0
+    seed: int = 0
+    time_budget: float = 0.0  # seconds; stop after the epoch that passes it (0 = none)
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise UsageError(f"unknown optimizer {self.optimizer!r}; valid: "
+                             f"{', '.join(OPTIMIZERS)}")
+        if self.lr <= 0 or self.batch_size < 1 or self.epochs < 1 or self.patience < 0:
+            raise UsageError("lr must be > 0, batch size and epochs >= 1, patience >= 0")
+
+
+@dataclass
+class History:
+    """Per-epoch metrics: loss, accuracy, val_loss, val_accuracy, seconds, samples_per_s."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the history as JSON, atomically."""
+        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    def plot(self, path: str | os.PathLike) -> Path:
+        """Loss and accuracy curves (train and validation) as a PNG, atomically."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        x = [e["epoch"] for e in self.epochs]
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+            ax.plot(x, [e[key] for e in self.epochs], "o-", label=f"training {key}")
+            if self.epochs and f"val_{key}" in self.epochs[0]:
+                ax.plot(x, [e[f"val_{key}"] for e in self.epochs], "s--",
+                        label=f"validation {key}")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(key)
+            ax.legend()
+        fig.tight_layout()
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png")
+        plt.close(fig)
+        return Path(path)
+
+
+def loss_function(task: str) -> nn.Module:
+    """BCE on logits for binary and multi-label, cross-entropy for multi-class."""
+    return nn.CrossEntropyLoss() if task == "multiclass" else nn.BCEWithLogitsLoss()
+
+
+def _targets(task: str, y: np.ndarray) -> torch.Tensor:
+    if task == "multiclass":
+        return torch.from_numpy(y).long()
+    return torch.from_numpy(y.astype(np.float32))
+
+
+def _correct(task: str, logits: torch.Tensor, y: torch.Tensor) -> float:
+    """Correct predictions (multi-label: correct label decisions, as Keras counts them)."""
+    if task == "multiclass":
+        return float((logits.argmax(1) == y).sum())
+    return float(((logits > 0).float() == y).float().mean(dim=-1).sum()) if y.dim() > 1 \
+        else float(((logits.squeeze(1) > 0).float() == y).sum())
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr)
+    return torch.optim.RMSprop(params, lr=config.lr, alpha=0.9, eps=1e-7)
+
+
+def _batch_loss(model, loss_fn, task, x, y):
+    logits = model(x)
+    if task == "binary":
+        return loss_fn(logits.squeeze(1), y), logits
+    return loss_fn(logits, y), logits
+
+
+def evaluate_loss(model: nn.Module, task: str, x: np.ndarray, y: np.ndarray,
+                  batch_size: int = 512) -> tuple[float, float]:
+    """(mean loss, accuracy) of ``model`` on ``x``, ``y`` without training."""
+    loss_fn, device = loss_function(task), _device(model)
+    model.eval()
+    total_loss, correct = 0.0, 0.0
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            xb = torch.from_numpy(x[start:start + batch_size]).to(device)
+            yb = _targets(task, y[start:start + batch_size]).to(device)
+            loss, logits = _batch_loss(model, loss_fn, task, xb, yb)
+            total_loss += float(loss) * len(xb)
+            correct += _correct(task, logits, yb)
+    return total_loss / max(len(x), 1), correct / max(len(x), 1)
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
+        validation: tuple[np.ndarray, np.ndarray] | None, config: TrainConfig) -> History:
+    """Train ``model`` in place; returns the per-epoch :class:`History`.
+
+    Parameters
+    ----------
+    task : "binary" | "multiclass" | "multilabel"
+    train, validation : (ids (n, maxlen) int64, targets) as made by
+        :mod:`embedkit.classify.preprocess`; ``validation`` may be None (no early stopping).
+    """
+    loss_fn, device = loss_function(task), _device(model)
+    optimizer = _optimizer(model, config)
+    rng = np.random.default_rng(config.seed)
+    x, y = train
+    history, best = History(), (float("inf"), None)
+    began = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        start = time.perf_counter()
+        loss, acc = _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device,
+                                 f"epoch {epoch}/{config.epochs}")
+        seconds = time.perf_counter() - start
+        row = {"epoch": epoch, "loss": loss, "accuracy": acc, "seconds": seconds,
+               "samples_per_s": len(x) / seconds}
+        if validation is not None and len(validation[0]):
+            row["val_loss"], row["val_accuracy"] = evaluate_loss(model, task, *validation)
+        history.epochs.append(row)
+        log.info("epoch %d/%d: %s", epoch, config.epochs, ", ".join(
+            f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds")))
+        if config.time_budget and time.perf_counter() - began > config.time_budget:
+            history.stopped_early = True
+            log.info("time budget of %.0f s reached after epoch %d", config.time_budget, epoch)
+        if "val_loss" not in row:
+            if history.stopped_early:
+                break
+            continue
+        if row["val_loss"] < best[0]:
+            best = (row["val_loss"], copy.deepcopy(model.state_dict()))
+            history.best_epoch = epoch
+        elif config.patience and epoch - history.best_epoch >= config.patience:
+            history.stopped_early = True
+        if history.stopped_early:
+            break
+    if best[1] is not None:
+        model.load_state_dict(best[1])
+    else:
+        history.best_epoch = len(history.epochs)
+    return history
+
+
+def _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device, label):
+    model.train()
+    order = rng.permutation(len(x))
+    total_loss, correct = 0.0, 0.0
+    with progress.task(label, total=len(x)) as bar:
+        for start in range(0, len(x), config.batch_size):
+            ids = order[start:start + config.batch_size]
+            xb = torch.from_numpy(x[ids]).to(device)
+            yb = _targets(task, y[ids]).to(device)
+            optimizer.zero_grad()
+            loss, logits = _batch_loss(model, loss_fn, task, xb, yb)
+            loss.backward()
+            if config.clip_norm:
+                nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+            optimizer.step()
+            total_loss += float(loss.detach()) * len(ids)
+            correct += _correct(task, logits.detach(), yb)
+            bar.advance(len(ids))
+    return total_loss / len(x), correct / len(x)
+
+
+def predict_logits(model: nn.Module, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Logits (n, outputs) float32 of ``model`` on ids ``x``, in eval mode."""
+    model.eval()
+    device = _device(model)
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            out.append(model(torch.from_numpy(x[start:start + batch_size]).to(device)).cpu())
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return torch.cat(out).numpy()

@@ -1,0 +1,174 @@
+"""`embedkit classify train|evaluate|predict`: text classifiers fed by stored vectors."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, json_option
+
+FORMAT_HELP = "Dataset layout: auto, folders, fasttext, label-first, table or reuters."
+
+
+def _read_options(fmt: str, text_column: str | None, label_column: str | None,
+                  delimiter: str | None, encoding: str) -> dict[str, Any]:
+    return {"layout": fmt, "text_column": text_column, "label_column": label_column,
+            "delimiter": delimiter, "encoding": encoding}
+
+
+def train(
+    data: str = typer.Argument(..., help="Labelled texts: a file, folder or .tar.gz/.zip "
+                               "archive (see --format)."),
+    output: str = typer.Option(..., "--output", "-o", help="Model file to write (.pt)."),
+    model: str = typer.Option("lstm", help="flatten, avgpool, rnn, lstm, gru, birnn, bilstm, "
+                              "bigru, cnn, bow-logreg, tfidf-logreg or tfidf-sklearn-logreg."),
+    vectors: str = typer.Option(None, help="Embedding set (workspace NAME or .h5 path) the "
+                                "embedding layer starts from [default: random]."),
+    home: str = home_option(),
+    freeze: bool = typer.Option(True, "--freeze/--fine-tune",
+                                help="Keep stored vectors fixed, or train them too."),
+    oov: str = typer.Option("zeros", help="Rows of words the set lacks: zeros or random."),
+    max_words: int = typer.Option(10_000, help="Vocabulary: most frequent training words "
+                                  "(features for the baselines)."),
+    maxlen: int = typer.Option(500, help="Tokens per text (padded or cut)."),
+    truncating: str = typer.Option("pre", help="Cut long texts at the start (pre: keep the "
+                                   "last tokens, as Keras) or the end (post)."),
+    embedding_dim: int = typer.Option(None, help="Embedding size [default: the vectors' "
+                                      "dimension, else 32]."),
+    units: int = typer.Option(32, help="Recurrent units, CNN filters, or dense units."),
+    layers: int = typer.Option(1, help="Stacked recurrent layers."),
+    bidirectional: bool = typer.Option(False, help="Bidirectional recurrent layers."),
+    dropout: float = typer.Option(0.0, help="Dropout before the output (and between "
+                                  "stacked layers)."),
+    packed: bool = typer.Option(False, help="Skip padding exactly with packed sequences "
+                                "(slower on CPU)."),
+    ngrams: int = typer.Option(1, help="Baselines: word n-grams up to this length."),
+    c: float = typer.Option(0.0, "--C", help="Baselines: inverse L2 strength [default: "
+                            "per model]."),
+    optimizer: str = typer.Option("rmsprop", help="rmsprop or adam."),
+    lr: float = typer.Option(1e-3, help="Learning rate."),
+    batch_size: int = typer.Option(128, help="Mini-batch size."),
+    epochs: int = typer.Option(10, help="Most epochs."),
+    patience: int = typer.Option(2, help="Stop after this many epochs without a better "
+                                 "validation loss (0 = never); the best weights are kept."),
+    clip_norm: float = typer.Option(0.0, help="Clip the gradient norm (0 = no clipping)."),
+    validation: float = typer.Option(0.2, help="Fraction of the training texts held out for "
+                                     "validation (unless the data has a dev split)."),
+    test: float = typer.Option(0.2, help="Fraction held out for testing (unless the data has "
+                               "a test split or --test-data is given)."),
+    test_data: str = typer.Option(None, help="A separate test file in the same format."),
+    seed: int = typer.Option(0, help="Seed of the split, the initial weights and batches."),
+    threads: int = typer.Option(0, help="PyTorch threads [default: one per core]."),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    text_column: str = typer.Option(None, help="Table: name or 0-based index of the text "
+                                    "column [default: guessed from the header]."),
+    label_column: str = typer.Option(None, help="Table: name or index of the label column."),
+    delimiter: str = typer.Option(None, help="Table delimiter [default: tab or comma]."),
+    encoding: str = typer.Option("utf-8", help="Text encoding (bad bytes are replaced and "
+                                 "counted)."),
+    lowercase: bool = typer.Option(True, "--lowercase/--keep-case", help="Lower-case tokens."),
+    history: str = typer.Option(None, help="Write the per-epoch history as JSON here."),
+    plot: str = typer.Option(None, help="Plot loss/accuracy curves to this PNG."),
+    as_json: bool = json_option(),
+) -> None:
+    """Train a classifier and save it (vocabulary, preprocessing, labels, weights) in one file.
+
+    Example: embedkit classify train pang_lee_polarity.cor --model lstm --maxlen 50 -o m.pt
+    """
+    from embedkit.classify.classifier import ClassifierConfig
+    from embedkit.classify.run import train_files
+
+    config = ClassifierConfig(
+        model=model, max_words=max_words, maxlen=maxlen, truncating=truncating,
+        embedding_dim=embedding_dim, freeze=freeze, oov=oov, units=units, layers=layers,
+        bidirectional=bidirectional, dropout=dropout, ngrams=ngrams, C=c,
+        validation=validation, test=test, tokenizer={"lowercase": lowercase},
+        optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, patience=patience,
+        clip_norm=clip_norm, seed=seed, packed=packed, threads=threads)
+    report = train_files(data, output, config, vectors, home, test_data,
+                         _read_options(fmt, text_column, label_column, delimiter, encoding),
+                         history, plot)
+    if as_json:
+        emit_json(report)
+        return
+    rows = [["model", report["model"]], ["saved", report["output"]],
+            ["texts (train/val/test)", "/".join(str(v) for v in report["sizes"].values())],
+            ["labels", ", ".join(report["labels"][:10])], ["task", report["task"]],
+            ["epochs (best/run)", f"{report['best_epoch']}/{report['epochs_run']}"]]
+    if report.get("coverage"):
+        cov = report["coverage"]
+        rows.append(["coverage", f"{cov['found'] + cov['subword']}/{cov['total']} "
+                                 f"({cov['fraction']:.1%})"])
+    _metric_rows(rows, report["test"])
+    emit_table(rows)
+
+
+def _metric_rows(rows: list[list[Any]], metrics: dict[str, Any]) -> None:
+    for key in ("accuracy", "macro_f1", "micro_f1", "majority_accuracy", "n"):
+        if key in metrics:
+            rows.append([f"test {key}", metrics[key]])
+
+
+def evaluate(
+    model: str = typer.Argument(..., help="Model file written by `classify train`."),
+    data: str = typer.Argument(..., help="Labelled texts (same layouts as for training)."),
+    split: str = typer.Option("test", help="test (the data's test split, else everything), "
+                              "all, train or validation."),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    text_column: str = typer.Option(None, help="Table: text column name or index."),
+    label_column: str = typer.Option(None, help="Table: label column name or index."),
+    delimiter: str = typer.Option(None, help="Table delimiter [default: tab or comma]."),
+    encoding: str = typer.Option("utf-8", help="Text encoding."),
+    as_json: bool = json_option(),
+) -> None:
+    """Accuracy, macro-F1 and the confusion matrix (micro/macro-F1 for multi-label).
+
+    Example: embedkit classify evaluate m.pt stsa.binary.test --json
+    """
+    from embedkit.classify.run import evaluate_files
+
+    metrics = evaluate_files(model, data, split,
+                             _read_options(fmt, text_column, label_column, delimiter, encoding))
+    if as_json:
+        emit_json(metrics)
+        return
+    rows = [[key, metrics[key]] for key in ("split", "n", "accuracy", "label_accuracy",
+                                            "micro_f1", "macro_f1") if key in metrics]
+    emit_table(rows)
+    if "confusion_matrix" in metrics and len(metrics["labels"]) <= 30:
+        sys.stdout.write("\nconfusion matrix (rows: true, columns: predicted)\n")
+        emit_table([[name, *row] for name, row in zip(metrics["labels"],
+                    metrics["confusion_matrix"], strict=True)], ["", *metrics["labels"]])
+
+
+def predict(
+    model: str = typer.Argument(..., help="Model file written by `classify train`."),
+    texts: list[str] = typer.Argument(None, help="Texts to classify."),
+    file: str = typer.Option(None, "--file", "-f", help="Classify each line of this file."),
+    as_json: bool = json_option(),
+) -> None:
+    """Predict the label(s) of texts: label, probability and text per line.
+
+    Example: embedkit classify predict m.pt "a gripping, funny film" --json
+    """
+    from embedkit.classify.run import predict_texts, read_texts
+
+    items = list(texts or []) + (read_texts(file) if file else [])
+    results = predict_texts(model, items)
+    if as_json:
+        emit_json(results)
+        return
+    emit_tsv([[",".join(r["labels"]), max(r["scores"].values()), r["text"]] for r in results],
+             ["label", "score", "text"])
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Text classifiers (PyTorch networks, bag-of-words / TF-IDF "
+                        "baselines) whose embeddings start from a stored set.",
+                        no_args_is_help=True)
+    group.command("train")(train)
+    group.command("evaluate")(evaluate)
+    group.command("predict")(predict)
+    app.add_typer(group, name="classify")
