@@ -152,10 +152,111 @@ def run(quick: bool = False) -> dict:
     return results
 
 
+VARIANTS = ("HNSW32", "HNSW16", "HNSW48", "HNSW32_SQ8", "HNSW32_SQfp16", "NSG32",
+            "IVF{nlist},PQ{half}x4fs,RFlat")  # half: dim / 2 sub-quantisers of 2 dims
+
+
+def hnsw_variants(store: Path | None = None, queries: int = 1000, k: int = 10) -> dict:
+    """Single-thread recall/QPS of FAISS structures that could replace embedkit's HNSW default,
+    called on raw FAISS (no embedkit wrapper) beside hnswlib M=32, on the same held-out words.
+
+    Writes ``results/bench_index_variants.{json,md}``: for each, the best single-thread QPS
+    at recall@k >= 0.95 and its search parameter (efSearch, search_L, nprobe x k_factor).
+    """
+    import time
+
+    from embedkit.bench import split_queries, threads_limited
+    from embedkit.store import load
+    from embedkit.tune import recall_at
+
+    store = store or largest_set() or fasttext_oov_set()
+    split = split_queries(load(store).matrix, queries, k)
+    rows = []
+    from embedkit.index import default_nlist
+
+    fill = {"half": split.base.shape[1] // 2, "nlist": default_nlist(len(split.base))}
+    for name in [v.format(**fill) for v in VARIANTS] + ["hnswlib"]:
+        start = time.perf_counter()
+        search, grid = _variant(name, split.base)
+        build = time.perf_counter() - start
+        best = None
+        with threads_limited(1):
+            for setting in grid:
+                t0 = time.thread_time()  # CPU time of this thread: robust on a shared machine
+                found = np.vstack([search(q[None], k, setting) for q in split.queries])
+                qps = len(split.queries) / (time.thread_time() - t0)
+                rec = recall_at(found, split.truth, k)
+                log.info("%s %s: recall %.3f, %.0f q/s", name, setting, rec, qps)
+                if rec >= 0.95 and (best is None or qps > best["qps_single"]):
+                    best = {"setting": str(setting), "recall": rec, "qps_single": qps}
+        rows.append({"structure": name, "build_seconds": build, "best_at_0.95": best})
+    ref = next(r["best_at_0.95"] for r in rows if r["structure"] == "hnswlib")
+    table = ["| structure | build s | setting | recall@10 | QPS (1 thread) | vs hnswlib |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        b = r["best_at_0.95"]
+        if b is None:
+            table.append(f"| {r['structure']} | {r['build_seconds']:.1f} | never >= 0.95 "
+                         "| - | - | - |")
+            continue
+        ratio = f"{b['qps_single'] / ref['qps_single']:.2f}x" if ref else "-"
+        table.append(f"| {r['structure']} | {r['build_seconds']:.1f} | {b['setting']} | "
+                     f"{b['recall']:.3f} | {b['qps_single']:,.0f} | {ratio} |")
+    data = {"dataset": store.parent.name, "queries": queries, "k": k, "rows": rows}
+    write_results("bench_index_variants", data, "\n".join(table) + "\n")
+    return data
+
+
+def _variant(name: str, base: np.ndarray):
+    """(search(q, k, setting) -> ids, settings to sweep) for one structure, built on all cores."""
+    import faiss
+
+    if name == "hnswlib":
+        import hnswlib
+
+        index = hnswlib.Index(space="ip", dim=base.shape[1])
+        index.init_index(len(base), M=32, ef_construction=200, random_seed=0)
+        index.add_items(base, num_threads=-1)
+
+        def search(q, k, ef):
+            index.set_ef(max(ef, k))
+            return index.knn_query(q, k, num_threads=1)[0][0]
+        return search, (16, 24, 32, 48, 64, 96, 128, 192, 256)
+    # NSG builds an L2 graph; on unit rows L2 and inner product rank alike
+    metric = faiss.METRIC_L2 if name.startswith("NSG") else faiss.METRIC_INNER_PRODUCT
+    index = faiss.index_factory(base.shape[1], name, metric)
+    hnsw = faiss.downcast_index(index)
+    if isinstance(hnsw, faiss.IndexHNSW):
+        hnsw.hnsw.efConstruction = 200
+    if not index.is_trained:
+        index.train(base)
+    index.add(base)
+    if name.startswith("HNSW"):
+        def search(q, k, ef):
+            return index.search(q, k, params=faiss.SearchParametersHNSW(efSearch=ef))[1][0]
+        return search, (16, 24, 32, 48, 64, 96, 128, 192, 256)
+    if name.startswith("NSG"):
+        nsg = faiss.downcast_index(index)
+
+        def search(q, k, L):
+            nsg.nsg.search_L = L
+            return index.search(q, k)[1][0]
+        return search, (16, 24, 32, 48, 64, 96, 128, 192, 256)
+    refine = faiss.downcast_index(index)
+    ivf = faiss.extract_index_ivf(index)
+
+    def search(q, k, setting):
+        ivf.nprobe, refine.k_factor = setting
+        return index.search(q, k)[1][0]
+    return search, [(p, f) for p in (8, 16, 32, 64) for f in (2, 4, 8)]
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
     if "--prepare" in sys.argv:
         print(fasttext_oov_set())
+    elif "--variants" in sys.argv:
+        hnsw_variants()
     else:
         run(quick="--quick" in sys.argv)
