@@ -64,12 +64,14 @@ from embedkit.sources import (
     BLOCK,
     CorpusFile,
     Source,
+    Utf8Reader,
     bom_encoding,
     check_encoding,
     decoded_blocks,
     detect_format,
     expand_paths,
     sources,
+    xml_declared_encoding,
 )
 from embedkit.tokens import TokenizerConfig
 
@@ -307,14 +309,26 @@ class Corpus:
             fmt = detect_format(source.name, head,
                                 encoding if encoding != self.config.encoding else "latin-1")
         self.stats.formats[fmt] = self.stats.formats.get(fmt, 0) + 1
-        if fmt in ("xml", "wiki"):
-            stream.unread(head)
-            if fmt == "xml":
-                docs = markup.xml_documents(stream, source.name, self.config.document_tag)
-                yield from (("doc", text) for text in docs)
+        replaced = [0]
+        try:
+            if fmt in ("xml", "wiki"):
+                encoding = bom_encoding(head) or xml_declared_encoding(head) or encoding
+                xml = Utf8Reader(decoded_blocks(stream, encoding, head, replaced))
+                if fmt == "xml":
+                    docs = markup.xml_documents(xml, source.name, self.config.document_tag)
+                    yield from (("doc", text) for text in docs)
+                else:
+                    yield from (("wiki", text) for text in markup.wiki_articles(xml, source.name))
             else:
-                yield from (("wiki", text) for text in markup.wiki_articles(stream, source.name))
-            return
+                yield from self._text_pieces(fmt, stream, head, encoding, replaced)
+        finally:
+            if replaced[0]:
+                self.stats.replaced_bytes += replaced[0]
+                log.warning("%s: replaced %d undecodable byte(s) with U+FFFD; pass the right "
+                            "--encoding (e.g. latin-1) if that is wrong", source.name, replaced[0])
+
+    def _text_pieces(self, fmt: str, stream: _Tally, head: bytes, encoding: str,
+                     replaced: list[int]) -> Iterator[tuple[str, str]]:
         if fmt == "text" and len(head) < min(BLOCK, self.config.block_bytes):  # a small file
             more = stream.read(1)
             if not more:
@@ -326,17 +340,7 @@ class Corpus:
                     yield "text", text.lstrip("\ufeff")
                     return
             stream.unread(more)
-        replaced = [0]
         blocks = decoded_blocks(stream, encoding, head, replaced)
-        try:
-            yield from self._text_pieces(fmt, blocks)
-        finally:
-            if replaced[0]:
-                self.stats.replaced_bytes += replaced[0]
-                log.warning("%s: replaced %d undecodable byte(s) with U+FFFD; pass the right "
-                            "--encoding (e.g. latin-1) if that is wrong", source.name, replaced[0])
-
-    def _text_pieces(self, fmt: str, blocks: Iterator[str]) -> Iterator[tuple[str, str]]:
         if fmt == "html":
             yield "doc", markup.html_text(blocks)
         elif fmt == "sgml":

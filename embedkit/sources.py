@@ -289,3 +289,47 @@ def decoded_blocks(stream: BinaryIO, encoding: str, first: bytes = b"",
     finally:
         if stats_replaced is not None:
             stats_replaced[0] += _replaced[0] - start
+
+
+_XML_DECLARATION = re.compile(
+    r"""^(\s*<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])([A-Za-z0-9._-]+)\2""")
+
+
+def xml_declared_encoding(head: bytes) -> str | None:
+    """The encoding an ASCII-compatible ``<?xml ... encoding="..."?>`` declaration names."""
+    m = _XML_DECLARATION.match(head[:200].decode("latin-1"))
+    if m is None:
+        return None
+    try:
+        return check_encoding(m.group(3))
+    except LookupError:
+        return None
+
+
+class Utf8Reader:
+    """A byte stream of UTF-8 over decoded text blocks, for the XML parsers.
+
+    XML is decoded by :func:`decoded_blocks` first (so undecodable bytes are replaced and
+    counted like everywhere else, instead of stopping the parser), then re-encoded; the
+    ``encoding`` of the XML declaration is rewritten to ``utf-8`` to match.
+    """
+
+    def __init__(self, blocks: Iterator[str]) -> None:
+        self._blocks = blocks
+        self._buffer = b""
+        self._first = True
+
+    def read(self, n: int = -1) -> bytes:
+        while n is None or n < 0 or len(self._buffer) < n:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            if self._first:
+                block = _XML_DECLARATION.sub(r'\1"utf-8"', block, count=1)
+                self._first = False
+            self._buffer += block.encode("utf-8")
+        if n is None or n < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:n], self._buffer[n:]
+        return data

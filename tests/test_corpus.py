@@ -267,6 +267,16 @@ def test_html_and_xml_extraction(tmp_path):
                    "<doc>second</doc></corpus>", "utf-8")
     assert list(Corpus(xml).documents()) == ["first doc", "second"]
     assert list(Corpus(xml, CorpusConfig(document_tag="b")).documents()) == ["doc"]
+    latin1 = tmp_path / "latin1.xml"
+    latin1.write_bytes('<?xml version="1.0" encoding="ISO-8859-1"?>\n<r><d>Café</d></r>'
+                       .encode("latin-1"))
+    assert list(Corpus(latin1).documents()) == ["Café"]
+    broken_bytes = tmp_path / "bad-bytes.xml"  # declared UTF-8, holds a latin-1 byte
+    broken_bytes.write_bytes('<?xml version="1.0"?><r><d>Café</d><d>ok</d></r>'
+                             .encode("latin-1"))
+    corpus = Corpus(broken_bytes)
+    assert list(corpus.documents()) == ["Caf\ufffd", "ok"]
+    assert corpus.stats.replaced_bytes == 1 and corpus.stats.skipped == []
     assert detect_format("x.txt", b"<html><body>") == "html"
     assert detect_format("notes", b"<!DOCTYPE lewis>\n<REUTERS>") == "sgml"
     assert detect_format("a.sgm.gz", b"") == "sgml"
