@@ -15,9 +15,11 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from embedkit import markup
+from embedkit.errors import EmbedkitError
 from embedkit.tokens import TokenizerConfig, split_sentences, tokenize
 
 _PARAGRAPH = re.compile(r"\n[ \t\r]*\n")
@@ -85,6 +87,9 @@ def ordered_map(job: Callable[[Any], str], batches: Iterator[list], workers: int
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise EmbedkitError("a tokenising worker process died (out of memory or killed); "
+                            "retry with fewer workers or a smaller batch size") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

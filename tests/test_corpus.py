@@ -6,8 +6,10 @@ import bz2
 import gzip
 import logging
 import lzma
+import os
 import re
 import shutil
+import signal
 import tarfile
 import zipfile
 from pathlib import Path
@@ -15,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from embedkit.corpus import DEFAULT_EXCLUDE, Corpus, CorpusConfig, detect_format
-from embedkit.errors import InputFormatError, NotFoundError, UsageError
+from embedkit.errors import EmbedkitError, InputFormatError, NotFoundError, UsageError
+from embedkit.pieces import ordered_map
 from embedkit.sources import wanted
 from embedkit.tokens import TokenizerConfig, tokenize
 
@@ -315,3 +318,15 @@ def test_config_round_trip():
     assert CorpusConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(UsageError, match="unknown corpus option"):
         CorpusConfig.from_dict({"fmt": "text"})
+
+
+def _die_on_three(batch: int) -> str:
+    if batch == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return str(batch)
+
+
+def test_a_dead_worker_is_a_clear_error():
+    results = ordered_map(_die_on_three, iter(range(8)), 2)
+    with pytest.raises(EmbedkitError, match="a tokenising worker process died"):
+        list(results)
