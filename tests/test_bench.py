@@ -186,3 +186,14 @@ def test_cli_target_recall_and_bench(gensim_data, home, tmp_path):
     assert (out / "recall_qps.png").exists() and not (out / "scaling.png").exists()
     wrong = run_cli("bench", "index", "pl", "--peers", "nope", "-o", out)
     assert wrong.exit_code == 2 and "unknown peer 'nope'" in wrong.stderr
+
+
+def test_suite_skips_missing_scripts_and_refuses_unknown_names():
+    from embedkit.bench_suite import available, run_one, run_suite
+
+    assert "index" in available()
+    done = run_suite(names=["no_such_benchmark"])
+    assert done == [{"name": "no_such_benchmark", "status": "skipped",
+                     "note": "benchmarks/bench_no_such_benchmark.py does not exist yet"}]
+    with pytest.raises(UsageError, match="no benchmark named 'nope'"):
+        run_one("nope")
