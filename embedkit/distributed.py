@@ -44,6 +44,7 @@ import io
 import logging
 import lzma
 import math
+import os
 import re
 import socket
 import tarfile
@@ -72,7 +73,7 @@ from embedkit.build import (
 )
 from embedkit.cooccur import CountConfig, count_chunk, iter_chunks, merge
 from embedkit.corpus import Corpus, CorpusConfig, CorpusStats
-from embedkit.errors import EmbedkitError, InputFormatError, UsageError
+from embedkit.errors import EmbedkitError, InputFormatError, NotFoundError, UsageError
 from embedkit.pmi import PMIConfig, weight
 from embedkit.sources import BLOCK, CorpusFile, Source, decompressed, is_archive, sources
 from embedkit.svd import SVDConfig, embed, fix_signs, randomized_svd, truncated_svd, zero_rows
@@ -138,6 +139,7 @@ def plan_shards(corpus: Corpus, shard_bytes: int = DEFAULT_SHARD_BYTES,
     plan: list[tuple] = []
     group: list[CorpusFile] = []
     for file in corpus.files:
+        file = file._replace(path=os.path.abspath(file.path))  # workers have another cwd
         if is_archive(file.path):
             n = (members or {}).get(file.path)
             n = count_members(file, config.glob, config.exclude) if n is None else n
@@ -276,7 +278,12 @@ class ShardTokens:
 
 def tokenize_shard(shard: Shard, config: CorpusConfig, tokenizer: TokenizerConfig) -> ShardTokens:
     """Read and tokenise one shard (the single-machine :func:`~embedkit.build.read_tokens`)."""
-    corpus = ShardCorpus(shard, config)
+    try:
+        corpus = ShardCorpus(shard, config)
+    except NotFoundError as exc:
+        raise NotFoundError(f"a Dask worker on {socket.gethostname()} cannot see a corpus file "
+                            f"({exc}); every worker must read the corpus at the same path "
+                            "(a shared filesystem)") from None
     try:
         read = read_tokens(corpus, tokenizer, workers=1)
     except EmbedkitError:  # no tokens in this shard: other shards may have some
@@ -429,16 +436,26 @@ def _probe(address: str, timeout: float) -> None:
         pass
 
 
+@contextlib.contextmanager
+def _cluster_errors() -> Iterator[None]:
+    """Workers that keep dying, or a lost scheduler, as one-line errors."""
+    distributed = require_dask()
+    try:
+        yield
+    except distributed.KilledWorker as exc:
+        raise EmbedkitError(f"Dask workers died repeatedly running {exc.args[0]!r}; check "
+                            "their memory limit and logs (lower --memory)") from None
+    except (distributed.client.FutureCancelledError, distributed.comm.CommClosedError) as exc:
+        raise EmbedkitError(f"lost the Dask cluster during the build ({exc}); check that the "
+                            "scheduler and workers still run, then rerun") from None
+
+
 def _wait(client: Any, futures: list, desc: str) -> None:
     """Wait for ``futures`` with a progress bar; a worker that died too often is an error."""
     distributed = require_dask()
     with progress.task(desc, len(futures)) as bar:
-        try:
-            for _ in distributed.as_completed(futures, loop=client.loop):
-                bar.advance()
-        except distributed.KilledWorker as exc:
-            raise EmbedkitError(f"Dask workers died repeatedly running {exc.args[0]!r}; check "
-                                "their memory limit and logs (lower --memory)") from None
+        for _ in distributed.as_completed(futures, loop=client.loop):
+            bar.advance()
 
 
 # -- the distributed stages -----------------------------------------------------------------
@@ -465,7 +482,8 @@ def tokenize_distributed(client: Any, corpus: Corpus, tokenizer: TokenizerConfig
                          shard_bytes: int = DEFAULT_SHARD_BYTES) -> TokenizedShards:
     """Plan shards, tokenise each on the cluster; the ids stay there, summaries come back."""
     run = uuid.uuid4().hex[:10]
-    archives = [f for f in corpus.files if is_archive(f.path)]
+    archives = [f._replace(path=os.path.abspath(f.path)) for f in corpus.files
+                if is_archive(f.path)]
     listed = client.gather(client.map(count_members, archives, glob=corpus.config.glob,
                                       exclude=corpus.config.exclude))
     members = {f.path: n for f, n in zip(archives, listed, strict=True)}
@@ -721,7 +739,7 @@ def build_ppmi_svd_distributed(
         raise UsageError(f"split_every must be >= 2, got {split_every}")
     corpus = _file_corpus(corpus)
     timings: dict[str, float] = {}
-    with dask_client(scheduler, cluster, client, timeout) as connected:
+    with dask_client(scheduler, cluster, client, timeout) as connected, _cluster_errors():
         clock = time.perf_counter()
         shards = tokenize_distributed(connected, corpus, tokenizer, shard_bytes)
         clock = _lap(timings, "read_tokenize_s", clock)

@@ -21,7 +21,7 @@ from embedkit import build
 from embedkit import distributed as dist
 from embedkit.cooccur import CountConfig, count_cooccurrences
 from embedkit.corpus import Corpus, CorpusConfig
-from embedkit.errors import EmbedkitError
+from embedkit.errors import EmbedkitError, NotFoundError
 from embedkit.pmi import PMIConfig, weight
 from embedkit.store import extra_arrays, load
 from embedkit.tokens import TokenizerConfig
@@ -239,3 +239,12 @@ def test_missing_dask_says_how_to_install(monkeypatch):
 def test_token_lists_are_refused(client):
     with pytest.raises(EmbedkitError, match="reads files on the workers"):
         dist.build_ppmi_svd_distributed([["a", "b"]], client=client, dim=2)
+
+
+def test_a_file_the_workers_cannot_see_is_an_error(client, tmp_path):
+    path = tmp_path / "gone.txt"
+    path.write_text("words the workers will never read\n")
+    corpus = Corpus([path], CorpusConfig(format="lines"))
+    path.unlink()  # planned here, missing when the worker reads it
+    with pytest.raises(NotFoundError, match="same path"):
+        dist.tokenize_distributed(client, corpus, TOKENS)
