@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NamedTuple
 
+from embedkit import tarstream
 from embedkit.errors import NotFoundError
 
 BLOCK = 1 << 20
@@ -179,23 +180,48 @@ def sources(file: CorpusFile, glob: str | None, exclude: tuple[str, ...],
     into warnings.
     """
     lower = file.path.lower()
+    if lower.endswith(TAR_SUFFIXES):
+        yield from _tar_members(file.path, counter, glob, exclude)
+        return
     with open_file(file.path, counter) as stream:
-        if lower.endswith(TAR_SUFFIXES):
-            yield from _tar_members(file.path, stream, glob, exclude)
-        elif lower.endswith(ZIP_SUFFIXES):
+        if lower.endswith(ZIP_SUFFIXES):
             yield from _zip_members(file.path, stream, glob, exclude)
         else:
             yield Source(file.path, decompressed(stream))
 
 
-def _tar_members(path: str, stream: BinaryIO, glob: str | None,
+def _tar_members(path: str, counter: list[int], glob: str | None,
                  exclude: tuple[str, ...]) -> Iterator[Source]:
-    with tarfile.open(fileobj=stream, mode="r|*") as archive:
+    """Wanted members of a tar archive: the fast reader, else ``tarfile`` from where it
+    stopped (sparse or very large members)."""
+    done, start = 0, counter[0]
+    try:
+        with open_file(path, counter) as stream:
+            for name, data in tarstream.members(decompressed(stream)):
+                if wanted(name, glob, exclude):
+                    done += 1
+                    yield Source(f"{path}:{name}", _bytes_stream(data))
+        return
+    except tarstream.Unsupported:
+        pass
+    counter[0] = start  # read again from the start, skipping the members already given
+    with open_file(path, counter) as stream, tarfile.open(fileobj=stream, mode="r|*") as archive:
         for member in archive:
             if member.isfile() and wanted(member.name, glob, exclude):
+                if done:
+                    done -= 1
+                    continue
                 handle = archive.extractfile(member)
                 if handle is not None:
                     yield Source(f"{path}:{member.name}", decompressed(handle))
+
+
+def _bytes_stream(data: bytes) -> BinaryIO:
+    """A stream over an archive member's bytes, decompressed if they are gzip/bz2/xz."""
+    for magic, opener in _MAGIC:
+        if data.startswith(magic):
+            return opener(io.BytesIO(data))
+    return io.BytesIO(data)
 
 
 def _zip_members(path: str, stream: BinaryIO, glob: str | None,
