@@ -288,3 +288,8 @@ def test_encoding_option_reads_latin1_words(tmp_path, glove):
     latin1 = read_vectors(path, encoding="latin-1")
     assert latin1.words[8] == "café" and latin1.metadata["stats"]["invalid_utf8_words"] == 0
     np.testing.assert_array_equal(latin1.matrix, read_vectors(glove).matrix)
+
+
+def test_text_file_forced_as_binary(w2v, home):
+    assert_fails(w2v, "word2vec_pre_kv_c:2:", "the rows are text, not binary", home=home,
+                 format="word2vec-binary")

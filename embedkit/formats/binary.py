@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from embedkit.formats.blocks import BLOCK_BYTES, RawBlock, format_error
-from embedkit.formats.detect import parse_header
+from embedkit.formats.detect import is_text_row, looks_binary, parse_header
 from embedkit.formats.source import SourceFile
 
 MAX_WORD_BYTES = 1 << 16  # a "word" longer than this means the file is not what it claims
@@ -41,6 +41,10 @@ class BinaryReader:
         self.expected_rows, self.dim = parsed
         if self.dim == 0:
             raise format_error(self.path, "line", 1, "the header says 0 dimensions")
+        row = source.head[len(first) + 1:].partition(b"\n")[0]
+        if len(row.split()) == self.dim + 1 and not looks_binary(row) and is_text_row(row):
+            raise format_error(self.path, "line", 2,
+                               "the rows are text, not binary; use --format word2vec")
         source.read(len(first) + 1)
 
     def blocks(self) -> Iterator[RawBlock]:

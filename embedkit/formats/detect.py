@@ -53,10 +53,10 @@ def sniff(head: bytes, path: Path) -> str:
     header = parse_header(first)
     if header is not None:
         dim = header[1]
-        if _looks_binary(rest[: 4 * dim + 256]) or _is_binary_row(rest, dim):
+        if looks_binary(rest[: 4 * dim + 256]) or _is_binary_row(rest, dim):
             return "word2vec-binary"
         return "fasttext-vec" if _stem_suffix(path) == ".vec" else "word2vec"
-    if _looks_binary(first) or not _is_text_row(first):
+    if looks_binary(first) or not is_text_row(first):
         raise InputFormatError(
             f"{NOT_VECTORS} (the first line is neither a 'COUNT DIM' header nor "
             "'word x1 x2 ...'); pass --format if you know the format",
@@ -86,20 +86,20 @@ def _is_fasttext_bin(head: bytes) -> bool:
             and bucket >= 0 and 0 <= minn <= maxn <= 100)
 
 
-def _looks_binary(sample: bytes) -> bool:
+def looks_binary(sample: bytes) -> bool:
     """Control bytes (other than tab/newline/CR) do not occur in text vector files."""
     return any(byte in _CONTROL for byte in sample)
 
 
 def _is_binary_row(rest: bytes, dim: int) -> bool:
     """A first row that is not text but has room for ``word`` + space + dim float32."""
-    if _is_text_row(rest.partition(b"\n")[0]):
+    if is_text_row(rest.partition(b"\n")[0]):
         return False
     space = rest.find(b" ")
     return space > 0 and len(rest) >= space + 1 + 4 * dim
 
 
-def _is_text_row(line: bytes) -> bool:
+def is_text_row(line: bytes) -> bool:
     """``word x1 ... xD``: at least one value, all of them numbers."""
     parts = line.rstrip().split(b" ")
     if len(parts) < 2:
