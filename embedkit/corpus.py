@@ -39,9 +39,17 @@ Typical use (the builder)::
             ...
     corpus.stats.documents, corpus.stats.tokens, corpus.stats.skipped
 
-``token_batches`` tokenises in a process pool (decoding of markup leftovers, wiki markup
+``token_batches`` tokenises in a process pool (clean-up of markup leftovers, wiki markup
 removal and sentence splitting happen in the workers too) and yields batches in corpus
 order, identical to the serial :meth:`Corpus.token_documents`.
+
+``Corpus.files`` lists the files on disk as :class:`~embedkit.sources.CorpusFile`
+``(path, size, member=None)``, an archive being one entry (its members are counted in
+``stats.members`` during a pass, so listing them needs no extra pass over a big archive).
+XML and wiki dumps are decoded like text (byte-order mark, else the XML declaration,
+else ``encoding``) before the parser sees them, so bad bytes are counted, not fatal.
+``embedkit.distributed`` subclasses :class:`Corpus` and reuses ``_pieces`` and
+``_source_pieces``; keep their contracts.
 """
 
 from __future__ import annotations
@@ -200,6 +208,10 @@ class Corpus:
         self.config = config
         self.files: list[CorpusFile] = expand_paths(self.paths, config.glob, config.exclude)
         self.stats = CorpusStats()
+
+    def __repr__(self) -> str:
+        return (f"Corpus({len(self.files)} file(s), {self.total_bytes:,} bytes, "
+                f"format={self.config.format!r})")
 
     @property
     def total_bytes(self) -> int:
