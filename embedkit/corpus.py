@@ -131,6 +131,9 @@ class CorpusConfig:
         except LookupError:
             raise UsageError(f"unknown encoding {self.encoding!r}; use a Python codec name "
                              "such as utf-8, latin-1 or cp1252") from None
+        if self.glob is not None and (not isinstance(self.glob, str) or not self.glob.strip()):
+            raise UsageError(f"glob must be a non-empty pattern such as '*.txt', got "
+                             f"{self.glob!r}")
         if isinstance(self.exclude, str):
             object.__setattr__(self, "exclude", (self.exclude,))
         object.__setattr__(self, "exclude", tuple(self.exclude))

@@ -18,6 +18,7 @@ import codecs
 import fnmatch
 import gzip
 import io
+import logging
 import lzma
 import os
 import re
@@ -31,6 +32,8 @@ from typing import BinaryIO, NamedTuple
 
 from embedkit import tarstream
 from embedkit.errors import NotFoundError
+
+log = logging.getLogger("embedkit.corpus")
 
 BLOCK = 1 << 20
 """Bytes read at a time from a stream."""
@@ -73,8 +76,12 @@ def expand_paths(paths: list[str | os.PathLike], glob: str | None,
         if path.is_dir():
             for found in _walk(path):
                 rel = found.relative_to(path).as_posix()
-                if wanted(rel, glob, exclude):
+                if not wanted(rel, glob, exclude):
+                    continue
+                if found.is_file():
                     files.append(CorpusFile(str(found), _size(found)))
+                else:  # a FIFO or device would block or never end
+                    log.warning("skipping %s: not a regular file", found)
         elif path.exists():
             files.append(CorpusFile(str(path), _size(path)))
         else:

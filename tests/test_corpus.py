@@ -330,3 +330,14 @@ def test_a_dead_worker_is_a_clear_error():
     results = ordered_map(_die_on_three, iter(range(8)), 2)
     with pytest.raises(EmbedkitError, match="a tokenising worker process died"):
         list(results)
+
+
+def test_a_fifo_in_a_folder_is_skipped_not_waited_on(gensim_data, tmp_path, caplog):
+    shutil.copy(gensim_data / "lee.cor", tmp_path / "lee.cor")
+    os.mkfifo(tmp_path / "pipe")
+    with caplog.at_level(logging.WARNING, logger="embedkit.corpus"):
+        corpus = Corpus(tmp_path)
+    assert [Path(f.path).name for f in corpus.files] == ["lee.cor"]
+    assert "pipe: not a regular file" in caplog.text
+    with pytest.raises(UsageError, match="glob must be a non-empty pattern"):
+        CorpusConfig(glob=" ")
