@@ -30,6 +30,8 @@ Policy (the same for every option combination):
   and Cyrillic diacritics (NFKD, drop U+0300–U+036F and the other combining-diacritic
   blocks, NFC) so ``café`` → ``cafe``; the marks that Indic scripts need are kept.
 * ``min_length`` drops shorter tokens (``<num>`` is always kept).
+* Scripts written without spaces (Chinese, Japanese, Thai) are not segmented into words:
+  a run of such letters is one token. Segment them beforehand if that matters.
 
 Example::
 

@@ -65,6 +65,8 @@ def test_scripts_other_than_latin():
     # a decomposed accent (e + U+0301) stays in its word; strip_accents removes it
     assert tokenize("cafe\u0301 ok") == ["cafe\u0301", "ok"]
     assert tokenize("cafe\u0301 ok", TokenizerConfig(strip_accents=True)) == ["cafe", "ok"]
+    # no word segmentation for scripts without spaces (documented): a run is one token
+    assert tokenize("日本語のテキスト、二つ") == ["日本語のテキスト", "二つ"]
 
 
 def test_french_text_from_salammbo(shared_data):
