@@ -157,7 +157,8 @@ class _Patterns:
         not_before = rf"(?!{w}|[{joiners}]{w})"
         not_after = rf"(?<!{w})(?<!{w}[{joiners}])"
         number = rf"{_NUM_SEPARATED}|\d+{not_before}"
-        alternatives = [number, word]
+        # a plain digit run is matched by ``word`` exactly as by ``number``: leave it out
+        alternatives = [_NUM_SEPARATED, word]
         if config.numbers == "replace":
             alternatives.insert(0, re.escape(NUM_TOKEN))
         if config.punctuation == "keep":
