@@ -391,6 +391,10 @@ def parse_cluster(spec: str) -> int:
     if not match or int(match.group(1)) < 1:
         raise UsageError(f"--cluster must be local:N with N >= 1 worker processes (e.g. "
                          f"local:4), got {spec!r}")
+    most = 4 * (os.cpu_count() or 1)
+    if int(match.group(1)) > most:
+        raise UsageError(f"--cluster {spec}: at most {most} local workers on "
+                         f"{os.cpu_count()} cores; use --scheduler for a bigger cluster")
     return int(match.group(1))
 
 
@@ -418,9 +422,14 @@ def dask_client(scheduler: str | None = None, cluster: str | None = None, client
             yield connected
         return
     log.info("starting a local Dask cluster of %d worker processes (1 thread each)", n_workers)
-    with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local, \
-            distributed.Client(local, set_as_default=False) as connected:
+    try:  # Dask's own logs are silenced: every failure reaches the user as one Error line
+        local = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                         processes=True, dashboard_address=":0",
+                                         silence_logs=logging.CRITICAL)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise EmbedkitError(f"cannot start a local Dask cluster of {n_workers} workers "
+                            f"({str(exc).splitlines()[0][:160]})") from None
+    with local, distributed.Client(local, set_as_default=False) as connected:
         yield connected
 
 

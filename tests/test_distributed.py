@@ -248,3 +248,30 @@ def test_a_file_the_workers_cannot_see_is_an_error(client, tmp_path):
     path.unlink()  # planned here, missing when the worker reads it
     with pytest.raises(NotFoundError, match="same path"):
         dist.tokenize_distributed(client, corpus, TOKENS)
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "zip"])
+def test_archive_member_groups_from_gensim_texts(client, gensim_data, tmp_path, kind):
+    import tarfile
+    import zipfile
+
+    names = ["lee.cor", "lee_background.cor", "pang_lee_polarity.cor", "alldata-id-10.txt",
+             "para2para_text1.txt", "para2para_text2.txt", "crime-and-punishment.txt",
+             "varembed_lee_subcorpus.cor"]
+    archive = tmp_path / f"texts.{kind}"
+    if kind == "zip":
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+            for name in names:
+                out.write(gensim_data / name, f"texts/{name}")
+    else:
+        with tarfile.open(archive, "w:gz") as out:
+            for name in names:
+                out.add(gensim_data / name, f"texts/{name}")
+    corpus = Corpus([archive], CorpusConfig())  # auto: each member one document
+    config = CountConfig(window=4, weighting="dynamic", workers=1)
+    shards, vocab, counts = cluster_counts(client, corpus, config, shard_bytes=20_000)
+    assert len(shards.shards) >= 4 and all(s.members for s in shards.shards)
+    assert sum(s["documents"] for s in shards.summaries) == len(names)
+    ref_vocab, ref_counts = single_machine_counts(corpus, config)
+    assert vocab.words == ref_vocab.words
+    assert_identical(counts, ref_counts)
