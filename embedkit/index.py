@@ -301,8 +301,9 @@ class Index:
             if not self.is_exact:
                 raise UsageError(f"index {self.name!r} ({self.factory}) does not store exact rows")
             flat = faiss.downcast_index(self.faiss_index)
-            codes = faiss.vector_to_array(flat.codes).view(np.float32)
-            self._unit = codes.reshape(len(self), self.dim)
+            size = len(self) * self.dim
+            view = faiss.rev_swig_ptr(flat.get_xb(), size) if size else np.empty(0, np.float32)
+            self._unit = view.reshape(len(self), self.dim)  # no copy; the index owns it
         return self._unit
 
     def _search_exact(self, queries: np.ndarray, k: int, allowed: np.ndarray | None) -> Neighbours:
@@ -386,8 +387,7 @@ class Index:
         manifest = _read_manifest(path)
         _check_fresh(path, manifest, vectors)
         try:
-            raw = np.fromfile(path, dtype=np.uint8)
-            index = faiss.deserialize_index(raw)
+            index = faiss.read_index(str(path))
         except (RuntimeError, OSError, ValueError) as err:
             raise StoreError(f"{path}: index file is truncated or corrupt ({_first_line(err)}); "
                              "rebuild it with `embedkit index ... --force`") from None
