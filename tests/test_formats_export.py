@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import embedkit
 from embedkit.errors import EmbedkitError
@@ -128,3 +130,23 @@ def test_cli_export_unknown_set(home, tmp_path):
     result = run_cli("export", "nope", tmp_path / "x.txt", "--format", "glove")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: no embedding set named 'nope'")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    words=st.lists(st.text(st.characters(whitelist_categories=("L", "N", "P", "S")),
+                           min_size=1, max_size=12), min_size=1, max_size=30, unique=True),
+    dim=st.integers(1, 7),
+    seed=st.integers(0, 2**16),
+)
+def test_any_words_and_values_survive_every_format(tmp_path, words, dim, seed):
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-6, 6, size=(len(words), 1))
+    matrix = (rng.normal(size=(len(words), dim)) * scale).astype(np.float32)
+    vectors = Vectors(words, matrix)
+    for fmt in ("word2vec-binary", "word2vec", "glove"):
+        back = read_vectors(export_vectors(vectors, tmp_path / f"v.{fmt}", fmt, precision=9))
+        assert back.metadata["source_format"] == fmt  # detected
+        assert back.words == words
+        np.testing.assert_array_equal(back.matrix, matrix)
