@@ -778,7 +778,7 @@ def build_ppmi_svd_distributed(
         stats={"tokens": shards.total_tokens,
                "documents": sum(x["documents"] for x in shards.summaries),
                "distinct_words": distinct, "vocabulary": len(vocab), "shards": len(shards.shards),
-               "workers": workers, **_summed_stats(shards.summaries), **svd_stats,
+               "workers": workers, **_summed_stats(shards), **svd_stats,
                "words_without_contexts": int(empty.sum())},
         files=[{"path": str(f.path), "bytes": int(f.size)} for f in corpus.files],
         timings={k: round(v, 3) for k, v in timings.items()})
@@ -793,13 +793,17 @@ def _file_corpus(corpus: Any) -> Corpus:
     return opened
 
 
-def _summed_stats(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+def _summed_stats(shards: TokenizedShards) -> dict[str, Any]:
+    """The corpus readers' statistics over all shards (files counted once)."""
     total: Counter = Counter()
-    for summary in summaries:
+    for summary in shards.summaries:
         total.update({k: v for k, v in summary["stats"].items()
                       if isinstance(v, (int, float)) and not isinstance(v, bool)
-                      and k not in ("documents", "tokens")})
-    return dict(total)
+                      and k not in ("documents", "tokens", "files")})
+    skipped = sorted({f"{n}: {r}" for s in shards.summaries for n, r in s["skipped"]})
+    paths = {f.path for shard in shards.shards for f in shard.files}
+    total["files"] = len(paths - {line.split(": ", 1)[0] for line in skipped})
+    return {**total, **({"skipped_files": skipped} if skipped else {})}
 
 
 def _lap(timings: dict[str, float], name: str, start: float) -> float:
