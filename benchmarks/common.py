@@ -70,7 +70,7 @@ def run_measured(code: str, *args: str) -> dict[str, Any]:
     """Run Python ``code`` in a fresh process and return the JSON of its last stdout line.
 
     A separate process gives an honest peak-memory figure: the child measures its own
-    ru_maxrss (see :data:`PEAK_RSS_SNIPPET`) and reports it as ``peak_rss_bytes``.
+    peak RSS (VmHWM, see :data:`PEAK_RSS_SNIPPET`) and reports it as ``peak_rss_bytes``.
     """
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -83,8 +83,11 @@ def run_measured(code: str, *args: str) -> dict[str, Any]:
     return out
 
 
+# The child's own peak RSS. Not ru_maxrss: Linux carries that across fork + exec, so a
+# child started by a big parent would report the parent's size; VmHWM is reset by exec.
 PEAK_RSS_SNIPPET = (
-    "import resource as _r; _peak = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss * 1024"
+    "_peak = next(int(line.split()[1]) for line in open('/proc/self/status') "
+    "if line.startswith('VmHWM:')) * 1024"
 )
 """Append to child code and put ``_peak`` in its JSON to report the child's own peak RSS."""
 
