@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.common import PEAK_RSS_SNIPPET as PEAK_SNIPPET
 from benchmarks.common import markdown_table, run_measured, write_results
 from embedkit.formats import export_vectors
 from embedkit.vectors import Vectors
@@ -34,10 +35,6 @@ from embedkit.vectors import Vectors
 DIM = 100
 GLOVE_STD = 0.40  # spread of the values in glove.6B.100d (measured on the shared sample)
 
-# The child's own peak RSS. Not ru_maxrss: Linux carries that across fork + exec, so a
-# child started by a big parent would report the parent's size; VmHWM is reset by exec.
-PEAK_SNIPPET = ("_peak = int(next(line.split()[1] for line in open('/proc/self/status') "
-                "if line.startswith('VmHWM:'))) * 1024")
 _HEADER = "import json, sys, time\n"
 _FOOTER = PEAK_SNIPPET + "\nprint(json.dumps({'seconds': seconds, 'rows': rows, " \
     "'probe': [float(x) for x in probe], 'peak_rss_bytes': _peak}))\n"
