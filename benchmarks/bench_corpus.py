@@ -111,16 +111,20 @@ def run(quick: bool = False) -> dict[str, Any]:
     serial = results["embedkit serial"]["wall_s"]
     peer = results["gensim simple_preprocess (serial)"]["wall_s"]
     for name, out in results.items():
+        cpu = out["main_cpu_s"] + out["workers_cpu_s"]
+        out["tokens_per_cpu_s"] = out["tokens"] / cpu if out["tokens"] else None
         rows.append([name, out["wall_s"], out["main_cpu_s"], out["workers_cpu_s"],
-                     out["documents"], out["tokens"],
-                     out["tokens_per_s"] or "", serial / out["wall_s"], peer / out["wall_s"],
-                     out["peak_rss_bytes"] / 2**20])
+                     out["documents"], out["tokens"], out["tokens_per_s"] or "",
+                     out["tokens_per_cpu_s"] or "", serial / out["wall_s"],
+                     peer / out["wall_s"], out["peak_rss_bytes"] / 2**20])
     header = ["variant", "wall s", "main CPU s", "workers CPU s", "documents", "tokens",
-              "tokens/s",
-              "speed-up vs serial", "speed-up vs gensim", "peak RSS MiB"]
+              "tokens/s (wall)", "tokens per CPU s", "wall speed-up vs serial",
+              "wall speed-up vs gensim", "peak RSS MiB"]
     table = markdown_table(rows, header)
     table += f"\nInput: {label}. Load average before the run: {load_before:.1f} " \
-             f"(after: {os.getloadavg()[0]:.1f}); 2 cores shared with other work.\n"
+             f"(after: {os.getloadavg()[0]:.1f}) on {os.cpu_count()} cores shared with " \
+             "other work: with a load above the core count, wall times are inflated and " \
+             "the CPU-second columns are the steadier measure.\n"
     data = {"input": label, "paths": paths, "quick": quick, "results": results,
             "load_average_before": load_before}
     write_results("bench_corpus_quick" if quick else "bench_corpus", data, table)

@@ -5,7 +5,7 @@ The reader (main process) cuts files into *pieces* ``(mode, text)`` of whole lin
 documents; :func:`split_piece` turns a piece into documents (lines, paragraphs, sentences,
 wiki markup removed, HTML leftovers cleaned) and :func:`tokenize_pieces` tokenises a batch
 of pieces into one compact string. :func:`ordered_map` runs that in a process pool and
-returns the results in input order. Everything here is pure and picklable.
+returns the results in input order. The worker-side functions are pure and picklable.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def tokenize_pieces(pieces: list[tuple[str, str]], tokenizer: TokenizerConfig, c
 
 
 def batched(pieces: Iterator[tuple[str, str]], batch_bytes: int) -> Iterator[list]:
+    """Consecutive pieces grouped until they hold at least ``batch_bytes`` characters."""
     batch: list[tuple[str, str]] = []
     size = 0
     for piece in pieces:
