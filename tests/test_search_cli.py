@@ -87,6 +87,7 @@ def test_unknown_words_print_known_results_and_exit_1(lee):
     (["neighbors", "lee", "the", "-k", "0"], 2, "k must be a positive integer"),
     (["neighbors", "lee", "the", "-k", "100000"], 2, "smaller than the vocabulary"),
     (["neighbors", "lee"], 2, "no query words"),
+    (["neighbors", "lee", "the", "--ef", "64"], 2, "add --index NAME"),
     (["neighbors", "lee", "the", "--index", "hnsw"], 1, "no index 'hnsw'"),
     (["neighbors", "nosuchset", "the"], 1, "no embedding set named 'nosuchset'"),
     (["analogy", "lee", "he", "his", "sh"], 1, "unknown word 'sh'"),

@@ -152,6 +152,9 @@ def neighbors(
     queries = _read_words(words, file)
     if not queries:
         raise UsageError("no query words given (pass WORD... or --file FILE)")
+    if (ef or nprobe) and not index_name:
+        raise UsageError("--ef and --nprobe tune a saved index: add --index NAME "
+                         "(without it the search is exact)")
     vectors, folder = _open(name, home)
     idx = _load_index(index_name, vectors, folder)
     found = find(vectors, queries, k, index=idx, ef=ef, nprobe=nprobe, restrict=restrict,
