@@ -10,6 +10,7 @@ returns the results in input order. The worker-side functions are pure and pickl
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import re
 from collections import deque
@@ -77,12 +78,21 @@ def batched(pieces: Iterator[tuple[str, str]], batch_bytes: int) -> Iterator[lis
 
 def ordered_map(job: Callable[[Any], str], batches: Iterator[list], workers: int
                 ) -> Iterator[str]:
-    """``map(job, batches)`` in a process pool, in order, with a bounded number in flight."""
+    """``map(job, batches)`` in a process pool, in order, with a bounded number in flight.
+
+    A single batch (a small corpus) is run here: starting processes would cost more.
+    """
+    first = next(batches, None)
+    second = next(batches, None) if first is not None else None
+    if second is None:
+        if first is not None:
+            yield job(first)
+        return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
     pending: deque[Future] = deque()
     try:
-        for batch in batches:
+        for batch in itertools.chain((first, second), batches):
             pending.append(pool.submit(job, batch))
             if len(pending) > 2 * workers:
                 yield pending.popleft().result()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from embedkit import pieces
 from embedkit.corpus import DEFAULT_EXCLUDE, Corpus, CorpusConfig, detect_format
 from embedkit.errors import EmbedkitError, InputFormatError, NotFoundError, UsageError
 from embedkit.pieces import ordered_map
@@ -341,3 +342,17 @@ def test_a_fifo_in_a_folder_is_skipped_not_waited_on(gensim_data, tmp_path, capl
     assert "pipe: not a regular file" in caplog.text
     with pytest.raises(UsageError, match="glob must be a non-empty pattern"):
         CorpusConfig(glob=" ")
+
+
+def test_a_single_batch_is_tokenised_without_starting_processes(gensim_data, monkeypatch):
+    corpus = Corpus(gensim_data / "lee_background.cor", CorpusConfig(format="lines"))
+    serial = list(corpus.token_documents())
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was started for one batch")
+
+    monkeypatch.setattr(pieces, "ProcessPoolExecutor", no_pool)
+    assert [d for b in corpus.token_batches(workers=2) for d in b] == serial
+    in_blocks = Corpus(gensim_data / "lee_background.cor", CorpusConfig(block_bytes=100_000))
+    with pytest.raises(AssertionError, match="process pool was started"):
+        list(in_blocks.token_batches(workers=2, batch_bytes=50_000))
