@@ -92,7 +92,8 @@ def test_reuters_sgml_one_document_per_reuters_element(shared_data):
     assert docs[0].startswith("BAHIA COCOA REVIEW\n")
     assert "Showers continued throughout the week" in docs[0]
     # metadata (dates, topics, places) is not text
-    assert not any("26-FEB-1987" in d for d in docs[:5]) and "cocoa" not in docs[0][:18]
+    assert "26-FEB-1987" in raw and not any("26-FEB-1987" in d for d in docs)
+    assert "<D>cocoa</D>" in raw and not any(d.startswith("cocoa") for d in docs)
     # UNPROC stories have text directly in <TEXT>
     assert any(d.startswith("FEDERAL RESERVE WEEKLY REPORT") for d in docs)
 
