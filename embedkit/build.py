@@ -264,7 +264,7 @@ def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cf
     clock = time.perf_counter()
     with progress.task(f"SVD ({svd_cfg.algorithm}, {svd_cfg.dim} dims)", 1) as bar:
         u, s, _ = truncated_svd(weighted, svd_cfg.dim, svd_cfg.algorithm, svd_cfg.seed,
-                                svd_cfg.oversample, svd_cfg.power_iters)
+                                svd_cfg.oversample, svd_cfg.power_iters, count_cfg.workers)
         bar.advance()
     empty = zero_rows(weighted)
     matrix = embed(u, s, svd_cfg.eig, zero=empty)

@@ -87,6 +87,13 @@ def test_deterministic_signs_and_seed(ppmi, algorithm):
     assert np.all(u1[pivots, np.arange(10)] > 0)
 
 
+def test_threads_do_not_change_results(ppmi):
+    one = truncated_svd(ppmi, 10, "randomized", seed=2, workers=1)
+    three = truncated_svd(ppmi, 10, "randomized", seed=2, workers=3)
+    for a, b in zip(one, three, strict=True):
+        assert np.array_equal(a, b)
+
+
 def test_dim_too_large_and_bad_values(ppmi):
     small = sp.random(8, 6, density=0.5, random_state=0, format="csr")
     with pytest.raises(EmbedkitError, match="at most 5"):
