@@ -59,6 +59,7 @@ from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
+import scipy.linalg as sl
 import scipy.sparse as sp
 
 from embedkit import progress
@@ -76,7 +77,7 @@ from embedkit.corpus import Corpus, CorpusConfig, CorpusStats
 from embedkit.errors import EmbedkitError, InputFormatError, NotFoundError, UsageError
 from embedkit.pmi import PMIConfig, weight
 from embedkit.sources import BLOCK, CorpusFile, Source, decompressed, is_archive, sources
-from embedkit.svd import SVDConfig, embed, fix_signs, randomized_svd, truncated_svd, zero_rows
+from embedkit.svd import SVDConfig, embed, fix_signs, truncated_svd, zero_rows
 from embedkit.tokens import TokenizerConfig
 from embedkit.vectors import Vectors
 from embedkit.vocab import Vocabulary, discard_mask
@@ -577,10 +578,9 @@ def choose_svd(shape: tuple[int, int], nnz: int, dim: int, oversample: int, budg
 class ClusterMatrix:
     """A sparse matrix held on the cluster as row bands (a Dask array of CSR blocks).
 
-    It offers what :func:`embedkit.svd.randomized_svd` uses (``shape``, ``@`` with a dense
-    block, ``.T``, ``.tocsr()``), so the single-machine algorithm runs unchanged with its
-    sparse products on the cluster, and only dense (rows x (dim + oversample)) blocks on
-    this machine. Row bands of ``A @ X`` are computed exactly as on one machine; ``A.T @ Y``
+    It offers ``shape``, ``.T`` and ``@`` with a dense block, the products a randomized SVD
+    needs, computed on the cluster; only dense (rows x (dim + oversample)) blocks come
+    here. Row bands of ``A @ X`` are computed exactly as on one machine; ``A.T @ Y``
     sums per-band products in another order (equal to rounding).
     """
 
@@ -595,9 +595,6 @@ class ClusterMatrix:
     @property
     def T(self) -> ClusterMatrix:  # noqa: N802 - the numpy/scipy name
         return ClusterMatrix(self.client, self.bands, self.edges, not self.transposed)
-
-    def tocsr(self) -> ClusterMatrix:
-        return self
 
     def __matmul__(self, dense: np.ndarray) -> np.ndarray:
         import dask.array as da
@@ -629,18 +626,29 @@ class ClusterMatrix:
 
 def svd_on_cluster(client: Any, weighted_f: Any, shape: tuple[int, int], nnz: int,
                    config: SVDConfig) -> tuple[np.ndarray, np.ndarray]:
-    """U and S by the single-machine randomized SVD with its products on the cluster.
+    """U and S by the single-machine randomized SVD's steps, sparse products on the cluster.
 
-    Same seed, same sketch, same power iterations as :func:`embedkit.svd.truncated_svd`
-    (``algorithm="randomized"``), sorted and sign-fixed the same way.
+    The steps of :func:`embedkit.svd.randomized_svd` (Halko et al. 2011): the same seeded
+    Gaussian sketch, power passes renormalised by LU, an economic QR, the SVD of the small
+    projected matrix; then sorted and sign-fixed as :func:`embedkit.svd.truncated_svd`.
     """
-    matrix = ClusterMatrix.from_future(client, weighted_f, shape, nnz,
-                                       config.dim + config.oversample)
-    u, s, vt = randomized_svd(matrix, config.dim, config.seed, config.oversample,
-                              config.power_iters)  # type: ignore[arg-type]
+    a = ClusterMatrix.from_future(client, weighted_f, shape, nnz, config.dim + config.oversample)
+    a_t = a.T
+    m, n = shape
+    width = min(config.dim + config.oversample, m, n)
+    q = a @ np.random.default_rng(config.seed).standard_normal((n, width))
+    for _ in range(config.power_iters):
+        q = a @ _lu_basis(a_t @ _lu_basis(q))
+    q = sl.qr(q, mode="economic", check_finite=False)[0]
+    u_small, s, vt = np.linalg.svd((a_t @ q).T, full_matrices=False)
+    u, s, vt = (q @ u_small)[:, :config.dim], s[:config.dim], vt[:config.dim]
     order = np.argsort(-s, kind="stable")
     u, _ = fix_signs(u[:, order], vt[order])
     return u, s[order]
+
+
+def _lu_basis(block: np.ndarray) -> np.ndarray:
+    return sl.lu(block, permute_l=True, check_finite=False)[0]
 
 
 def factorise(client: Any, counts_f: Any, pmi_config: PMIConfig, svd_config: SVDConfig,

@@ -203,6 +203,39 @@ def test_killed_worker_tasks_are_rerun_and_counts_unchanged(client, lee):
     client.wait_for_workers(2, timeout=30)  # the nanny restarts it for the next tests
 
 
+class KillAfterFirstCount(distributed.WorkerPlugin):
+    """SIGKILLs its worker (once, on ``victim``) when the first counting task has finished."""
+
+    def __init__(self, victim: str, marker: str) -> None:
+        self.victim, self.marker = victim, marker
+
+    def setup(self, worker) -> None:
+        self.worker = worker
+
+    def transition(self, key, start, finish, **kwargs) -> None:
+        if (finish == "memory" and str(key).startswith("embedkit-count-")
+                and str(self.worker.name) == self.victim and not os.path.exists(self.marker)):
+            open(self.marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_worker_killed_during_the_counting_tasks(client, lee, single_lee, tmp_path):
+    marker = tmp_path / "killed"
+    victim = str(next(iter(client.scheduler_info()["workers"].values()))["name"])
+    client.register_plugin(KillAfterFirstCount(victim, str(marker)), name="kill-once")
+    try:
+        cluster = dist.build_ppmi_svd_distributed(lee, client=client, dim=DIM,
+                                                  shard_bytes=12_000)
+    finally:
+        client.unregister_worker_plugin("kill-once")
+    assert marker.exists()  # the victim died after its first counting task
+    assert cluster.metadata["stats"]["nonzero_counts"] == \
+        single_lee.metadata["stats"]["nonzero_counts"]
+    np.testing.assert_array_equal(cluster.metadata["_arrays"]["singular_values"],
+                                  single_lee.metadata["_arrays"]["singular_values"])
+    client.wait_for_workers(2, timeout=30)
+
+
 def test_cli_scheduler_builds_the_same_set(client, lee, single_lee, home):
     path = lee.files[0].path
     result = run_cli("build", "ppmi", path, "--name", "lee", "--format", "lines", "--dim",
