@@ -103,7 +103,7 @@ class CorpusConfig:
     glob : pattern that files found in folders and archive members must match
         (matched from the right: ``"*.txt"``, ``"train/*/*.txt"``); None reads all.
     encoding : text encoding (default UTF-8); undecodable bytes are replaced and counted.
-        XML declares its own encoding and is decoded by the XML parser.
+        A byte-order mark, and for XML the declared encoding, take precedence.
     sentences : yield one document per sentence (:func:`embedkit.tokens.split_sentences`).
     clean_markup : remove HTML tags and entities left in plain text (``<br />``).
     document_tag : SGML/XML element that delimits documents (SGML default ``REUTERS``).
@@ -128,7 +128,7 @@ class CorpusConfig:
             raise UsageError(f"unknown corpus format {self.format!r}; valid: {', '.join(FORMATS)}")
         try:
             check_encoding(self.encoding)
-        except LookupError:
+        except (LookupError, TypeError):
             raise UsageError(f"unknown encoding {self.encoding!r}; use a Python codec name "
                              "such as utf-8, latin-1 or cp1252") from None
         if self.glob is not None and (not isinstance(self.glob, str) or not self.glob.strip()):

@@ -292,8 +292,12 @@ codecs.register_error("embedkit.count", _count_and_replace)
 
 
 def check_encoding(encoding: str) -> str:
-    """The canonical codec name, or a :class:`LookupError` for an unknown encoding."""
-    return codecs.lookup(encoding).name
+    """The canonical name of a text codec; :class:`LookupError` for an unknown one (or a
+    bytes-to-bytes codec such as ``base64``)."""
+    info = codecs.lookup(encoding)
+    if not getattr(info, "_is_text_encoding", True):
+        raise LookupError(f"{encoding} is not a text encoding")
+    return info.name
 
 
 def decoded_blocks(stream: BinaryIO, encoding: str, first: bytes = b"",
