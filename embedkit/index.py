@@ -173,6 +173,13 @@ class Index:
     def is_exact(self) -> bool:
         return self.factory == "Flat"
 
+    @property
+    def is_approximate_scores(self) -> bool:
+        """True for quantised indexes (PQ, SQ, ...), whose scores are not exact cosines."""
+        top = faiss.downcast_index(self.faiss_index)
+        exact = (faiss.IndexFlat, faiss.IndexHNSWFlat, faiss.IndexIVFFlat, faiss.IndexRefine)
+        return not isinstance(top, exact)
+
     def __repr__(self) -> str:
         return f"Index({self.name!r}, {self.factory!r}, {len(self)} x {self.dim})"
 

@@ -29,6 +29,7 @@ from embedkit.vectors import Vectors, unit_rows
 METHODS = ("3cosadd", "3cosmul")
 _EPS = 1e-6  # gensim's most_similar_cosmul guard against division by zero
 _BLOCK_BYTES = 64 << 20
+RERANK_FACTOR = 4  # candidates fetched per answer from a quantised index before re-scoring
 
 
 @dataclass
@@ -81,10 +82,33 @@ def search_vectors(vectors: Vectors, queries: np.ndarray, k: int, *, index: Inde
         if len(index) != len(vectors) or index.dim != vectors.dim:
             raise UsageError(f"index {index.name!r} holds {len(index)} x {index.dim} vectors, "
                              f"the set {len(vectors)} x {vectors.dim}; rebuild the index")
-        return index.search(queries, k, ef=ef, nprobe=nprobe, restrict=allowed)
+        if not index.is_approximate_scores:
+            return index.search(queries, k, ef=ef, nprobe=nprobe, restrict=allowed)
+        fetch = min(len(index), RERANK_FACTOR * k)
+        found = index.search(queries, fetch, ef=ef, nprobe=nprobe, restrict=allowed)
+        return rerank(vectors, queries, found, k)
     unit = vectors.unit_matrix()
     sub = unit if allowed is None else unit[allowed]
     return exact_search(sub, queries, min(k, len(sub)), zero_rows(unit), allowed)
+
+
+def rerank(vectors: Vectors, queries: np.ndarray, found: Neighbours, k: int) -> Neighbours:
+    """Re-score candidate rows with exact cosines and keep the best ``k`` of each query.
+
+    Quantised indexes (PQ, SQ) rank by approximate inner products; reading the candidates'
+    own rows turns their scores into exact cosines and repairs the order among them.
+    """
+    ids = found.ids
+    valid = ids >= 0
+    rows, inverse = np.unique(ids[valid], return_inverse=True)
+    unit = unit_rows(vectors.rows(rows))
+    scores = np.full(ids.shape, -np.inf, dtype=np.float32)
+    owner = np.nonzero(valid)[0]
+    scores[valid] = np.einsum("ij,ij->i", unit[inverse], queries[owner])
+    top = top_k(scores, min(k, ids.shape[1]))
+    top_scores = np.take_along_axis(scores, top, 1)
+    return Neighbours(np.where(np.isfinite(top_scores), np.take_along_axis(ids, top, 1), -1),
+                      top_scores)
 
 
 def check_k(k: int, vectors: Vectors) -> int:
@@ -105,7 +129,8 @@ def neighbors(vectors: Vectors, words: Sequence[str], k: int = 10, *,
     vector are left out of the result (the caller compares keys); otherwise the first
     raises :class:`UnknownWordError`. ``index`` (an :class:`Index` of this set) replaces
     exact search; ``ef`` / ``nprobe`` tune it; ``restrict`` searches only the most
-    frequent words.
+    frequent words. Answers from quantised indexes (PQ, SQ) are re-scored with exact
+    cosines from the set's rows.
     """
     if isinstance(words, str):
         words = [words]

@@ -104,7 +104,7 @@ def test_google_analogies_equal_gensim(dickens, gensim_data, tmp_path, restrict)
     kv, vectors = dickens
     path = gensim_data / "questions-words.txt"
     if restrict > 3_000:
-        path = _every_nth_question(path, tmp_path / "questions.txt", 5)
+        path = _every_nth_question(path, tmp_path / "questions.txt", 10)
     ours = evaluate_analogies(vectors, path, restrict=restrict)
     _assert_same_analogies(ours, kv.evaluate_word_analogies(path, restrict_vocab=restrict))
     assert ours["total"]["correct"] > 100
