@@ -123,7 +123,7 @@ def chunks(blocks: Iterator[str], limit: int, cut: str) -> Iterator[str]:
 
 def cut_point(text: str, cut: str, start: int, stop: int) -> int:
     """Index just after the last ``cut`` in ``text[start:stop]`` (else line break, space, stop)."""
-    for sep in (cut, "\n", " "):
+    for sep in (cut, "\n\r\n" if cut == "\n\n" else cut, "\n", " "):  # CRLF blank lines too
         end = text.rfind(sep, start, stop)
         if end > start:
             return end + len(sep)

@@ -357,3 +357,13 @@ def test_a_single_batch_is_tokenised_without_starting_processes(gensim_data, mon
     in_blocks = Corpus(gensim_data / "lee_background.cor", CorpusConfig(block_bytes=100_000))
     with pytest.raises(AssertionError, match="process pool was started"):
         list(in_blocks.token_batches(workers=2, batch_bytes=50_000))
+
+
+def test_paragraphs_of_a_crlf_novel_over_several_blocks(shared_data):
+    path = shared_data / "corpus_dickens" / "Bleak House.txt.gz"
+    text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    assert "\r\n" in text and len(text) > 1.5 * (1 << 20)  # read in several 1 MiB blocks
+    reference = [p for p in re.split(r"\r?\n[ \t]*\r?\n", text) if p.strip()]
+    paragraphs = list(Corpus(path, CorpusConfig(format="paragraphs")).documents())
+    assert len(paragraphs) == len(reference)
+    assert [p.split() for p in paragraphs[-50:]] == [p.split() for p in reference[-50:]]
