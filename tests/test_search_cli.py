@@ -64,6 +64,8 @@ def test_neighbors_exact_table_tsv_and_batch_from_stdin_and_file(lee, tmp_path):
     assert float(rows[0][3]) == pytest.approx(expected[words[0]][0][1], abs=1e-4)
     stdin = _json(run_cli("neighbors", "lee", "-f", "-", "-k", "3", "--json",
                           input="\n".join(words) + "\n"))
+    assert _json(run_cli("neighbors", "lee", "-", "-k", "3", "--json",
+                         input=" ".join(words))) == stdin
     listfile = tmp_path / "words.txt"
     listfile.write_text(" ".join(words))
     assert _json(run_cli("neighbors", "lee", "--file", listfile, "-k", "3", "--json")) == stdin

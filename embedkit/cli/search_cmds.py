@@ -110,16 +110,18 @@ def index(
 
 
 def _read_words(words: list[str] | None, file: str | None) -> list[str]:
-    out = list(words or [])
-    if file:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    """Query words from the arguments and --file; a lone '-' (either place) reads stdin."""
+    out = [w for w in words or [] if w != "-"]
+    sources = ([file] if file else []) + (["-"] if "-" in (words or []) else [])
+    for source in dict.fromkeys(sources):
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         out += text.split()
     return out
 
 
 def neighbors(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
-    words: list[str] = typer.Argument(None, help="Query words (more can come from --file)."),
+    words: list[str] = typer.Argument(None, help="Query words; '-' reads them from stdin."),
     k: int = typer.Option(10, "-k", "--k", help="Neighbours per word."),
     index_name: str = typer.Option(None, "--index",
         help="Use this saved index (e.g. hnsw) [default: exact search]."
