@@ -248,6 +248,20 @@ def test_cli_scheduler_builds_the_same_set(client, lee, single_lee, home):
                                   single_lee.metadata["_arrays"]["singular_values"])
 
 
+def test_cli_local_cluster(gensim_data, home):
+    path = gensim_data / "lee.cor"
+    result = run_cli("build", "ppmi", path, "--name", "small", "--format", "lines", "--dim",
+                     "10", "--min-count", "2", "--cluster", "local:1", "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["workers"] == 1 and summary["shards"] == 1
+    single = build.build_ppmi_svd(Corpus([path], CorpusConfig(format="lines")), dim=10,
+                                  min_count=2, workers=1)
+    stored = load(home / "small" / "vectors.h5")
+    assert stored.words == single.words
+    np.testing.assert_array_equal(stored.matrix, single.matrix)
+
+
 @pytest.mark.parametrize("args, code, text", [
     (["--scheduler", "tcp://127.0.0.1:1"], 1, "cannot reach the Dask scheduler"),
     (["--scheduler", "no-port"], 1, "tcp://HOST:PORT"),
