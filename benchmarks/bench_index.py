@@ -126,8 +126,11 @@ def subword_vectors(subwords: Any, words: list[str]) -> np.ndarray:
     return (sums / np.maximum(lengths, 1)[:, None]).astype(np.float32)
 
 
-def run(quick: bool = False) -> dict:
-    """The index suite on the largest real set (``quick``: gensim's lee_fasttext.vec)."""
+def run(quick: bool = False, set_name: str | None = None) -> dict:
+    """The index suite on the largest real set, or on workspace set ``set_name``
+    (``quick``: gensim's lee_fasttext.vec). Writes ``results/bench_index/<set>/`` and the
+    summary ``results/bench_index.{json,md}`` (``bench_index_<set>`` for a set other than
+    the preferred one, ``bench_index_quick`` for the quick run)."""
     from embedkit.bench import bench_index
     from embedkit.formats import read_vectors
     from embedkit.store import load
@@ -138,25 +141,29 @@ def run(quick: bool = False) -> dict:
         lee = Path(gensim.__file__).parent / "test" / "test_data" / "lee_fasttext.vec"
         name, vectors = "lee_fasttext", read_vectors(lee)
         settings: dict[str, Any] = {"queries": 200, "sizes": (500, None), "quick": True}
+        summary = "bench_index_quick"
     else:
-        store = largest_set() or fasttext_oov_set()
+        preferred = largest_set() or fasttext_oov_set()
+        store = WORKSPACE / set_name / "vectors.h5" if set_name else preferred
         name, vectors = store.parent.name, load(store)
-        settings = {"queries": 1000, "sizes": (10_000, 100_000, None)}
-    name_out = "bench_index_quick" if quick else "bench_index"
-    out = RESULTS / name_out
+        sizes = (10_000, 30_000, 100_000, None) if len(vectors) > 110_000 else (
+            10_000, 30_000, None)
+        settings = {"queries": 1000, "sizes": sizes}
+        summary = "bench_index" if store == preferred else f"bench_index_{name}"
+    out = RESULTS / "bench_index" / name
     results = bench_index(vectors, out_dir=out, dataset=name, **settings)
     table = (out / "results.md").read_text("utf-8").split("\n", 2)[2]
-    write_results(name_out,
+    write_results(summary,
                   {key: results[key] for key in ("dataset", "summary", "targets", "skipped")} |
                   {"details": str(out.relative_to(REPO))}, table)
     return results
 
 
-VARIANTS = ("HNSW32", "HNSW16", "HNSW48", "HNSW32_SQ8", "HNSW32_SQfp16", "NSG32",
+VARIANTS = ("HNSW32", "HNSW48", "HNSW32_SQ8", "NSG32",
             "IVF{nlist},PQ{half}x4fs,RFlat")  # half: dim / 2 sub-quantisers of 2 dims
 
 
-def hnsw_variants(store: Path | None = None, queries: int = 1000, k: int = 10) -> dict:
+def hnsw_variants(set_name: str | None = None, queries: int = 1000, k: int = 10) -> dict:
     """Single-thread recall/QPS of FAISS structures that could replace embedkit's HNSW default,
     called on raw FAISS (no embedkit wrapper) beside hnswlib M=32, on the same held-out words.
 
@@ -169,7 +176,8 @@ def hnsw_variants(store: Path | None = None, queries: int = 1000, k: int = 10) -
     from embedkit.store import load
     from embedkit.tune import recall_at
 
-    store = store or largest_set() or fasttext_oov_set()
+    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
+        largest_set() or fasttext_oov_set())
     split = split_queries(load(store).matrix, queries, k)
     rows = []
     from embedkit.index import default_nlist
@@ -203,7 +211,7 @@ def hnsw_variants(store: Path | None = None, queries: int = 1000, k: int = 10) -
         table.append(f"| {r['structure']} | {r['build_seconds']:.1f} | {b['setting']} | "
                      f"{b['recall']:.3f} | {b['qps_single']:,.0f} | {ratio} |")
     data = {"dataset": store.parent.name, "queries": queries, "k": k, "rows": rows}
-    write_results("bench_index_variants", data, "\n".join(table) + "\n")
+    write_results(f"bench_index_variants_{store.parent.name}", data, "\n".join(table) + "\n")
     return data
 
 
@@ -251,12 +259,17 @@ def _variant(name: str, base: np.ndarray):
     return search, [(p, f) for p in (8, 16, 32, 64) for f in (2, 4, 8)]
 
 
+def _set_arg() -> str | None:
+    """``--set NAME`` on the command line: a workspace set instead of the largest one."""
+    return sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else None
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
     if "--prepare" in sys.argv:
         print(fasttext_oov_set())
     elif "--variants" in sys.argv:
-        hnsw_variants()
+        hnsw_variants(_set_arg())
     else:
-        run(quick="--quick" in sys.argv)
+        run(quick="--quick" in sys.argv, set_name=_set_arg())

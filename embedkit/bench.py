@@ -52,7 +52,7 @@ from embedkit.bench_methods import (
     peer_available,
     peer_methods,
 )
-from embedkit.errors import UsageError
+from embedkit.errors import EmbedkitError, UsageError
 from embedkit.index import exact_search
 from embedkit.tune import recall_at as recall
 from embedkit.vectors import Vectors, unit_rows
@@ -61,6 +61,7 @@ log = logging.getLogger("embedkit.bench")
 
 TYPES = ("flat", "hnsw", "ivf", "ivfpq", "sq8")
 THRESHOLDS = (0.90, 0.95, 0.99)
+TUNE_TARGET = 0.95  # the --target-recall whose pick is measured for each FAISS default
 SIZES = (10_000, 100_000, None)  # None: all words
 QUERY_PROTOCOL = ("held-out words: a random sample of rows is removed from the indexed set "
                   "and their vectors are the queries; ground truth by exact cosine search")
@@ -185,11 +186,29 @@ def run_method(method: Method, split: Split, k: int, threads: int, scratch: Path
                          None) if method.default else None
     if method.default and default_point is None:
         default_point = measure_point(method, split, k, default_value, threads, min_seconds)
+    tuned = _tuned_point(method, split, k, threads, min_seconds) if method.default else None
     return {"method": method.name, "library": method.library, "label": method.label,
             "build_params": method.build_params, "param": method.param,
             "default": method.default, "batched": method.batched,
-            "default_value": default_value, "default_point": default_point, **built,
+            "default_value": default_value, "default_point": default_point, "tuned": tuned,
+            **built,
             "points": points}
+
+
+def _tuned_point(method: Method, split: Split, k: int, threads: int,
+                 min_seconds: float) -> dict | None:
+    """What ``embedkit index --target-recall 0.95`` would pick for this FAISS index (tuned on
+    perturbed indexed rows), measured on the held-out queries."""
+    from embedkit.tune import tune_search_params
+
+    if method.library != "faiss" or method.param is None:
+        return None
+    try:
+        chosen = tune_search_params(method.index, split.base, TUNE_TARGET, k, apply=False)
+    except EmbedkitError as err:
+        return {"target_recall": TUNE_TARGET, "error": str(err)}
+    point = measure_point(method, split, k, chosen["value"], threads, min_seconds)
+    return {"target_recall": TUNE_TARGET, "tune_recall": chosen["recall"], **point}
 
 
 def plan_methods(types: Sequence[str], peers: Sequence[str], size: int,
