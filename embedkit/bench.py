@@ -204,7 +204,8 @@ def _tuned_point(method: Method, split: Split, k: int, threads: int,
     if method.library != "faiss" or method.param is None:
         return None
     try:
-        chosen = tune_search_params(method.index, split.base, TUNE_TARGET, k, apply=False)
+        chosen = tune_search_params(method.index, split.base, TUNE_TARGET, k,
+                                    queries=len(split.queries), apply=False)
     except EmbedkitError as err:
         return {"target_recall": TUNE_TARGET, "error": str(err)}
     point = measure_point(method, split, k, chosen["value"], threads, min_seconds)
