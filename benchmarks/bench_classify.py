@@ -2,9 +2,9 @@
 
 Chollet's settings (Deep Learning with Python): the 10,000 most frequent words, reviews
 cut to their last 500 tokens (Keras' pad_sequences default), 20% of the 25,000 training
-reviews for validation, RMSprop, batch 128, up to 10 epochs; here with early stopping
-(patience 2, best weights restored) and a wall-clock budget per model, because the
-machine is a shared 2-core CPU. Accuracy is measured on the 25,000 test reviews.
+reviews for validation, RMSprop, batch 128, up to 10 epochs; here with early stopping on
+validation accuracy (patience 3, best weights restored) and a wall-clock budget per model,
+because the machine is a shared 2-core CPU. Accuracy is measured on the 25,000 test reviews.
 
 Embedding layers: from scratch (random, trained), from embedkit's own PPMI-SVD set of the
 IMDB reviews (``indexes/imdb-ppmi300``, stored by ``bench_build``; skipped if absent),
@@ -19,7 +19,8 @@ bigrams 0.89-0.90 (test); the lecture's PyTorch LSTM(32) on frozen GloVe-50d wit
 150: 0.832 (test).
 
 Run: ``python -m benchmarks.bench_classify [--quick]``; results go to
-``benchmarks/results/bench_classify{,_quick}.{json,md}`` after every model.
+``benchmarks/results/bench_classify{,_quick}.{json,md}`` after every model. On a shared
+machine, ``--part 0/2`` and ``--part 1/2`` in two processes, then ``--merge 2``.
 """
 
 from __future__ import annotations
@@ -53,23 +54,23 @@ RUNS: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = [
     ("bow-logreg", "bow-logreg", None, "bow-logreg", {}),
     ("tfidf-logreg", "tfidf-logreg", None, None, {}),
     ("tfidf-sklearn-logreg", "tfidf-sklearn-logreg", None, None, {}),
-    ("tfidf-logreg bigrams 20k", "tfidf-logreg", None, "tfidf-bigrams",
-     {"ngrams": 2, "max_words": 20_000}),
-    ("tfidf-sklearn-logreg bigrams 20k", "tfidf-sklearn-logreg", None, "tfidf-bigrams",
-     {"ngrams": 2, "max_words": 20_000}),
     ("lstm scratch", "lstm", None, "lstm", {}),
-    ("rnn scratch", "rnn", None, "rnn", {}),
     ("cnn scratch", "cnn", None, "cnn", {"embedding_dim": 128}),
+    ("rnn scratch", "rnn", None, "rnn", {}),
     ("avgpool scratch", "avgpool", None, None, {}),
     ("flatten scratch", "flatten", None, None, {}),
-    ("gru scratch", "gru", None, None, {}),
-    ("bilstm scratch", "bilstm", None, "bilstm", {}),
-    ("lstm ppmi300 frozen", "lstm", "ppmi", "lstm", {}),
-    ("avgpool ppmi300 frozen", "avgpool", "ppmi", None, {}),
-    ("cnn ppmi300 fine-tuned", "cnn", "ppmi", "cnn", {"freeze": False}),
     ("lstm dickens-w2v50 frozen, maxlen 150", "lstm", "dickens", "lecture", {"maxlen": 150}),
-    ("lstm dickens-w2v50 fine-tuned", "lstm", "dickens", "lstm", {"freeze": False}),
+    ("lstm ppmi300 frozen", "lstm", "ppmi", "lstm", {}),
+    ("bilstm scratch", "bilstm", None, "bilstm", {}),
+    ("gru scratch", "gru", None, None, {}),
+    ("avgpool ppmi300 frozen", "avgpool", "ppmi", None, {}),
     ("avgpool dickens-w2v50 frozen", "avgpool", "dickens", None, {}),
+    ("cnn ppmi300 fine-tuned", "cnn", "ppmi", "cnn", {"freeze": False}),
+    ("lstm dickens-w2v50 fine-tuned", "lstm", "dickens", "lstm", {"freeze": False}),
+    ("tfidf-sklearn-logreg bigrams 20k", "tfidf-sklearn-logreg", None, "tfidf-bigrams",
+     {"ngrams": 2, "max_words": 20_000}),
+    ("tfidf-logreg bigrams 20k", "tfidf-logreg", None, "tfidf-bigrams",
+     {"ngrams": 2, "max_words": 20_000}),
 ]
 
 
@@ -119,8 +120,13 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return markdown_table(body, header)
 
 
-def run(quick: bool = False, time_budget: float = 900.0, threads: int = 1) -> dict[str, Any]:
-    """Train every run in :data:`RUNS` (or a tiny version with ``quick``); write results."""
+def run(quick: bool = False, time_budget: float = 600.0, threads: int = 1,
+        part: tuple[int, int] = (0, 1)) -> dict[str, Any]:
+    """Train every run in :data:`RUNS` (or a tiny version with ``quick``); write results.
+
+    ``part=(k, n)`` trains every n-th run from the k-th (parallel processes on a shared
+    machine; :func:`merge` joins their result files).
+    """
     if quick:
         gensim_data = Path(__import__("gensim").__file__).parent / "test" / "test_data"
         data = read_dataset(gensim_data / "pang_lee_polarity.cor")
@@ -129,10 +135,12 @@ def run(quick: bool = False, time_budget: float = 900.0, threads: int = 1) -> di
                     units=8, threads=threads)
     else:
         data = read_dataset(IMDB)
-        runs = RUNS
-        base = dict(max_words=10_000, maxlen=500, epochs=10, patience=2, batch_size=128,
-                    time_budget=time_budget, threads=threads)
+        runs = RUNS[part[0]::part[1]]
+        base = dict(max_words=10_000, maxlen=500, epochs=10, patience=3, batch_size=128,
+                    time_budget=time_budget, threads=threads, monitor="val_accuracy")
     name = "bench_classify_quick" if quick else "bench_classify"
+    if part[1] > 1:
+        name += f"_part{part[0]}"
     rows: list[dict[str, Any]] = []
     settings = {"data": str(data.source), "settings": {k: v for k, v in base.items()},
                 "threads_note": "1 torch thread: the 2 cores are shared with other jobs, and "
@@ -154,7 +162,30 @@ def run(quick: bool = False, time_budget: float = 900.0, threads: int = 1) -> di
     return {**settings, "rows": rows}
 
 
+def merge(parts: int) -> dict[str, Any]:
+    """Join ``bench_classify_part*.json`` into ``bench_classify`` in :data:`RUNS` order."""
+    import json
+
+    from benchmarks.common import RESULTS
+
+    loaded = [json.loads((RESULTS / f"bench_classify_part{k}.json").read_text())
+              for k in range(parts)]
+    order = {label: i for i, (label, *_rest) in enumerate(RUNS)}
+    rows = sorted((r for part in loaded for r in part["rows"]), key=lambda r: order[r["run"]])
+    data = {k: v for k, v in loaded[0].items() if k not in ("rows", "benchmark", "machine",
+                                                             "date")}
+    data["parts"] = parts
+    write_results("bench_classify", {**data, "rows": rows}, _table(rows))
+    return {**data, "rows": rows}
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = run(quick="--quick" in sys.argv)
+    if "--merge" in sys.argv:
+        out = merge(int(sys.argv[sys.argv.index("--merge") + 1]))
+    elif "--part" in sys.argv:
+        k, n = sys.argv[sys.argv.index("--part") + 1].split("/")
+        out = run(part=(int(k), int(n)))
+    else:
+        out = run(quick="--quick" in sys.argv)
     print(_table(out["rows"]))

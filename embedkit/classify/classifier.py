@@ -81,6 +81,7 @@ class ClassifierConfig:
     clip_norm: float = 0.0
     seed: int = 0
     time_budget: float = 0.0
+    monitor: str = "val_loss"
     packed: bool = False
     threads: int = 0
 
@@ -154,7 +155,7 @@ class TextClassifier:
         if not len(data):
             raise InputFormatError("no texts to evaluate", data.source or None)
         y = self.labels.encode(data.labels)
-        scores = self._scores(self.logits(data.texts))
+        scores = self._scores(self.logits(data.texts, data.tokens(self._tokenizer)))
         names = list(self.labels.names)
         if self.labels.task == "multilabel":
             return multi_label_metrics(y, scores > 0.5, names)
@@ -226,20 +227,21 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     """
     check_model(config.model)
     require("torch")  # saving needs it too: fail before the slow steps
+    tokenizer = pp.tokenizer_config(config.tokenizer)
+    data.tokens(tokenizer)  # once for every split (and cached for the next model)
     parts = _split(data, config, test_data)
     train, val, test = parts["train"], parts["validation"], parts["test"]
     if not len(train):
         raise InputFormatError("no training texts after the split", data.source or None)
     labels = pp.Labels.from_data(train.labels, data.multi_label)
-    tokenizer = pp.tokenizer_config(config.tokenizer)
-    train_tokens = pp.tokenize_all(train.texts, tokenizer)
+    train_tokens = train.tokens(tokenizer)
     vocab = pp.Vocabulary.build(train_tokens, config.max_words)
     info: dict[str, Any] = {"sizes": {k: len(v) for k, v in parts.items()},
                             "labels": list(labels.names), "task": labels.task}
     if config.model in BASELINE_NAMES:
         if config.validation and len(val):
-            train_tokens += pp.tokenize_all(val.texts, tokenizer)  # no early stopping to feed
-            train = _concat(train, val)
+            train = _concat(train, val)  # a baseline has no early stopping to feed
+            train_tokens = train.tokens(tokenizer)
         classifier, history = _fit_baseline(config, vocab, labels, train, train_tokens)
     else:
         classifier, history, info["coverage"] = _fit_network(
@@ -264,8 +266,9 @@ def _split(data, config, test_data) -> dict[str, LabelledTexts]:
 
 
 def _concat(a: LabelledTexts, b: LabelledTexts) -> LabelledTexts:
+    tokens = {c: a._tokens[c] + b._tokens[c] for c in a._tokens if c in b._tokens}
     return LabelledTexts(a.texts + b.texts, a.labels + b.labels, a.splits + b.splits,
-                         a.multi_label, a.source, a.layout)
+                         a.multi_label, a.source, a.layout, _tokens=tokens)
 
 
 def _fit_baseline(config, vocab, labels, train, train_tokens):
@@ -310,12 +313,13 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
                  cov.total, 100 * cov.fraction)
     network.to(device())
     tconfig = TrainConfig(config.optimizer, config.lr, config.batch_size, config.epochs,
-                          config.patience, config.clip_norm, config.seed, config.time_budget)
+                          config.patience, config.clip_norm, config.seed, config.time_budget,
+                          config.monitor)
     classifier = TextClassifier(config, vocab, labels, network=network)
     x_train = classifier.sequences(train_tokens)
     validation = None
     if len(val):
-        validation = (classifier.sequences(classifier.tokens(val.texts)),
+        validation = (classifier.sequences(val.tokens(classifier._tokenizer)),
                       labels.encode(val.labels))
     history = fit(network, labels.task, (x_train, labels.encode(train.labels)), validation,
                   tconfig)

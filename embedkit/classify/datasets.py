@@ -71,6 +71,16 @@ class LabelledTexts:
     layout: str = ""
     replaced: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    _tokens: dict[Any, list[list[str]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def tokens(self, config: Any) -> list[list[str]]:
+        """Token lists of the texts under a ``TokenizerConfig`` (computed once per config,
+        shared with subsets)."""
+        if config not in self._tokens:
+            from embedkit.tokens import tokenize
+
+            self._tokens[config] = [tokenize(text, config) for text in self.texts]
+        return self._tokens[config]
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -89,6 +99,7 @@ class LabelledTexts:
             [self.texts[i] for i in ids], [self.labels[i] for i in ids],
             [self.splits[i] for i in ids], self.multi_label, self.source, self.layout,
             self.replaced, dict(self.info),
+            {config: [toks[i] for i in ids] for config, toks in self._tokens.items()},
         )
 
     def counts(self) -> dict[str, int]:

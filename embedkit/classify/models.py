@@ -12,7 +12,9 @@ Three classes, each built from a frozen config saved with its weights:
 
 Weights start as Keras starts them (the recipe behind Chollet's published numbers):
 embedding uniform(-0.05, 0.05), Glorot-uniform input and dense weights, orthogonal
-recurrent weights, zero biases and an LSTM forget-gate bias of 1.
+recurrent weights, zero biases and an LSTM forget-gate bias of 1. One deliberate change:
+the padding row (id 0) is zero and never trained (Keras trains it); on short texts a
+SimpleRNN reached 0.57 instead of 0.76 on Subj with a trained padding row.
 """
 
 from __future__ import annotations
@@ -83,8 +85,10 @@ class ConvConfig:
 
 
 def _embedding(config: EmbeddingConfig) -> nn.Embedding:
-    layer = nn.Embedding(config.vocab_size, config.dim)
+    layer = nn.Embedding(config.vocab_size, config.dim, padding_idx=0)
     nn.init.uniform_(layer.weight, -0.05, 0.05)
+    with torch.no_grad():
+        layer.weight[0] = 0.0  # padding: a zero input that is never trained
     return layer
 
 

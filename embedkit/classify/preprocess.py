@@ -11,6 +11,7 @@ Sequences are padded and truncated to ``maxlen`` the way Keras' ``pad_sequences`
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import numpy as np
 
 from embedkit.errors import InputFormatError, UsageError
 
+log = logging.getLogger("embedkit.classify")
 PAD, OOV = 0, 1
 SIDES = ("pre", "post")
 
@@ -125,11 +127,16 @@ class Labels:
     def encode(self, labels: Sequence[tuple[str, ...]]) -> np.ndarray:
         """Targets: (n,) int64 class ids, or (n, labels) float32 0/1 for multi-label.
 
-        Labels not seen in training raise :class:`InputFormatError`.
+        Labels not seen in training raise :class:`InputFormatError`, except in multi-label
+        data, where they are left out with a warning (no model can predict them; the
+        ModApte test split has three topics that never occur in training).
         """
         index = {name: i for i, name in enumerate(self.names)}
         unknown = sorted({lab for labs in labels for lab in labs} - set(index))
-        if unknown:
+        if unknown and self.task == "multilabel":
+            log.warning("left out label(s) not seen in training: %s", ", ".join(unknown[:20]))
+            labels = [tuple(lab for lab in labs if lab in index) for labs in labels]
+        elif unknown:
             raise InputFormatError(f"label(s) {', '.join(map(repr, unknown[:5]))} not seen in "
                                    f"training; the model knows {', '.join(self.names[:20])}")
         if self.task != "multilabel":

@@ -2,8 +2,8 @@
 
 Mini-batches in a seeded order, RMSprop (Keras' settings: rho 0.9, eps 1e-7, as in the
 lecture) or Adam, optional gradient clipping, a validation set checked after every
-epoch, early stopping on the validation loss (``patience`` epochs) with the best weights
-restored, and an optional wall-clock budget. Each epoch shows a progress bar and logs
+epoch, early stopping on the validation loss or accuracy (``patience`` epochs), the best
+weights restored, and an optional wall-clock budget. Each epoch shows a progress bar and logs
 loss and accuracy; the history is saved as JSON and plotted as loss/accuracy curves.
 """
 
@@ -28,6 +28,7 @@ from embedkit.errors import UsageError
 
 log = logging.getLogger("embedkit.classify")
 OPTIMIZERS = ("rmsprop", "adam")
+MONITORS = ("val_loss", "val_accuracy")
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,14 @@ class TrainConfig:
     clip_norm: float = 0.0
     seed: int = 0
     time_budget: float = 0.0  # seconds; stop after the epoch that passes it (0 = none)
+    monitor: str = "val_loss"  # or "val_accuracy": what early stopping watches
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise UsageError(f"unknown optimizer {self.optimizer!r}; valid: "
                              f"{', '.join(OPTIMIZERS)}")
+        if self.monitor not in MONITORS:
+            raise UsageError(f"unknown monitor {self.monitor!r}; valid: {', '.join(MONITORS)}")
         if self.lr <= 0 or self.batch_size < 1 or self.epochs < 1 or self.patience < 0:
             raise UsageError("lr must be > 0, batch size and epochs >= 1, patience >= 0")
 
@@ -178,8 +182,9 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
             if history.stopped_early:
                 break
             continue
-        if row["val_loss"] < best[0]:
-            best = (row["val_loss"], copy.deepcopy(model.state_dict()))
+        score = row["val_loss"] if config.monitor == "val_loss" else -row["val_accuracy"]
+        if score < best[0]:
+            best = (score, copy.deepcopy(model.state_dict()))
             history.best_epoch = epoch
         elif config.patience and epoch - history.best_epoch >= config.patience:
             history.stopped_early = True

@@ -1,0 +1,195 @@
+"""Dataset readers on the real layouts: aclImdb and 20 Newsgroups archives, a folder and a
+zip made from real 20 Newsgroups posts, Reuters-21578 ModApte, fastText lines, the
+sentence-classification files (latin-1 ones included) and CSV/TSV written from real rows.
+Counts are checked against the PROVENANCE files and direct reads with tarfile."""
+
+from __future__ import annotations
+
+import csv
+import tarfile
+import zipfile
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from embedkit.classify.datasets import read_dataset
+from embedkit.classify.preprocess import Vocabulary, pad_sequences, split_ids
+from embedkit.errors import InputFormatError, UsageError
+
+SENT = "sentence_classification"
+
+
+def test_imdb_tar_gz_folder_per_class(shared_data):
+    path = shared_data / "imdb_aclImdb" / "aclImdb_v1_labelled.tar.gz"
+    data = read_dataset(path)
+    assert data.layout == "folders"
+    assert Counter(zip(data.splits, [lab[0] for lab in data.labels], strict=True)) == {
+        ("train", "pos"): 12500, ("train", "neg"): 12500,
+        ("test", "pos"): 12500, ("test", "neg"): 12500}
+    with tarfile.open(path) as tar:  # an independent read of one review
+        raw = tar.extractfile("aclImdb/train/pos/0_9.txt").read().decode()
+    expected = raw.replace("<br /><br />", " ")
+    hits = [t for t in data.texts if t.startswith(expected[:80])]
+    assert len(hits) == 1 and "<br" not in hits[0]
+
+
+def test_20newsgroups_tar_gz(shared_data):
+    data = read_dataset(shared_data / "20newsgroups_bydate" / "20news-bydate.tar.gz")
+    assert Counter(data.splits) == {"train": 11314, "test": 7532}
+    assert len(data.label_names) == 20 and "sci.space" in data.label_names
+    assert not data.multi_label
+
+
+def _newsgroup_members(shared_data, classes=("rec.autos", "sci.med"), per_class=15):
+    path = shared_data / "20newsgroups_bydate" / "20news-bydate.tar.gz"
+    taken: dict[str, list[tuple[str, bytes]]] = {c: [] for c in classes}
+    with tarfile.open(path, "r|gz") as tar:
+        for member in tar:
+            parts = member.name.split("/")
+            if member.isfile() and parts[0].endswith("train") and parts[1] in taken \
+                    and len(taken[parts[1]]) < per_class:
+                taken[parts[1]].append((parts[2], tar.extractfile(member).read()))
+            if all(len(v) == per_class for v in taken.values()):
+                break
+    return taken
+
+
+def test_plain_folder_and_zip_of_real_posts(shared_data, tmp_path):
+    taken = _newsgroup_members(shared_data)
+    folder = tmp_path / "news"
+    with zipfile.ZipFile(tmp_path / "news.zip", "w") as archive:
+        for cls, files in taken.items():
+            (folder / cls).mkdir(parents=True)
+            for name, raw in files:
+                (folder / cls / name).write_bytes(raw)
+                archive.writestr(f"news/train/{cls}/{name}", raw)
+    (folder / "README").write_text("not a document\n")
+    plain = read_dataset(folder)
+    zipped = read_dataset(tmp_path / "news.zip")
+    assert plain.counts() == zipped.counts() == {"rec.autos": 15, "sci.med": 15}
+    assert set(plain.splits) == {""} and set(zipped.splits) == {"train"}
+    assert sorted(plain.texts) == sorted(zipped.texts)
+
+
+def test_reuters_modapte(shared_data):
+    data = read_dataset(shared_data / "reuters21578")
+    assert data.layout == "reuters" and data.multi_label
+    # LEWISSPLIT TRAIN/TEST with TOPICS="YES" (PROVENANCE.md), before dropping topic-less docs
+    assert data.info["modapte_train"] == 9603 and data.info["modapte_test"] == 3299
+    # the standard ModApte counts of documents with at least one topic: 7,775 / 3,019
+    assert Counter(data.splits) == {"train": 7775, "test": 3019}
+    pairs = list(zip(data.labels, data.splits, strict=True))
+    train = Counter(t for labs, split in pairs if split == "train" for t in labs)
+    test = Counter(t for labs, split in pairs if split == "test" for t in labs)
+    assert len(set(train) & set(test)) == 90  # the usual "90 categories"
+    assert (train["earn"], test["earn"], train["acq"], test["acq"]) == (2877, 1087, 1650, 719)
+    first = data.texts[0]
+    assert first.startswith("BAHIA COCOA REVIEW") and data.labels[0] == ("cocoa",)
+    assert any("\u00fc" in t for t in data.texts)  # reut2-017's latin-1 byte, decoded
+
+
+def test_fasttext_lines(gensim_data, tmp_path):
+    path = gensim_data / "pang_lee_polarity.cor"
+    data = read_dataset(path)
+    assert data.layout == "fasttext" and data.counts() == {"neg": 100, "pos": 100}
+    assert data.texts[0] == "simplistic , silly and tedious ."
+    lines = path.read_bytes().split(b"\n")
+    multi = tmp_path / "multi.txt"
+    multi.write_bytes(b"__label__a " + lines[0] + b"\n" + lines[150] + b"\n")
+    two = read_dataset(multi)
+    assert two.multi_label and two.labels == [("a", "neg"), ("pos",)]
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(lines[0] + b"\n" + lines[1].replace(b"__label__neg ", b"") + b"\n")
+    with pytest.raises(InputFormatError, match=r"bad.txt:2: .*no __label__"):
+        read_dataset(bad, layout="fasttext")
+
+
+@pytest.mark.parametrize("name, n, classes, split, replaced", [
+    ("rt-polarity.all", 10662, 2, "", 202),
+    ("stsa.binary.train", 6920, 2, "train", 0),
+    ("stsa.binary.dev", 872, 2, "validation", 0),
+    ("stsa.binary.test", 1821, 2, "test", 0),
+    ("TREC.train.all", 5452, 6, "train", 1),
+    ("TREC.test.all", 500, 6, "test", 0),
+    ("subj.all", 10000, 2, "", 113),
+    ("custrev.all", 3771, 2, "", 0),  # 3,775 lines, 4 of them a label without text
+    ("mpqa.all", 10603, 2, "", 0),  # 10,606 lines, 3 without text
+])
+def test_sentence_files(shared_data, name, n, classes, split, replaced):
+    data = read_dataset(shared_data / SENT / name)
+    assert data.layout == "label-first"
+    assert (len(data), len(data.label_names), set(data.splits), data.replaced) == \
+        (n, classes, {split}, replaced)
+
+
+def test_latin1_sentences_decode_exactly(shared_data):
+    path = shared_data / SENT / "rt-polarity.all"
+    as_latin1 = read_dataset(path, encoding="latin-1")
+    assert as_latin1.replaced == 0
+    raw = path.read_bytes().split(b"\n")
+    bad = next(i for i, line in enumerate(raw) if line and not _utf8(line))
+    assert as_latin1.texts[bad] == raw[bad].decode("latin-1").split(None, 1)[1].strip()
+    assert "\ufffd" in read_dataset(path).texts[bad]
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def test_csv_and_tsv_from_real_rows(shared_data, tmp_path):
+    source = read_dataset(shared_data / SENT / "TREC.test.all")
+    rows = list(zip(source.texts[:50], [lab[0] for lab in source.labels[:50]], strict=True))
+    with open(tmp_path / "trec.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "question", "label"])
+        writer.writerows([i, f'{t} "quoted", comma', lab] for i, (t, lab) in enumerate(rows))
+    data = read_dataset(tmp_path / "trec.csv", text_column="question")
+    assert data.layout == "table" and len(data) == 50
+    assert data.texts[3] == f'{rows[3][0]} "quoted", comma' and data.labels[3] == (rows[3][1],)
+    (tmp_path / "trec.tsv").write_text("".join(f"{lab}\t{t}\n" for t, lab in rows))
+    by_index = read_dataset(tmp_path / "trec.tsv", text_column=1, label_column=0)
+    guessed = read_dataset(tmp_path / "trec.tsv")
+    assert by_index.texts == guessed.texts == [t for t, _ in rows]
+    (tmp_path / "gap.tsv").write_text("label\ttext\n0\tfine\n\tno label here\n")
+    with pytest.raises(InputFormatError, match=r"gap.tsv:3: row has no label"):
+        read_dataset(tmp_path / "gap.tsv")
+    with pytest.raises(UsageError, match="no column named 'nope'"):
+        read_dataset(tmp_path / "trec.csv", text_column="nope")
+
+
+def test_empty_and_unknown_layouts(tmp_path, gensim_data):
+    (tmp_path / "empty.txt").write_text("\n\n")
+    with pytest.raises(InputFormatError, match="empty.txt"):
+        read_dataset(tmp_path / "empty.txt")
+    with pytest.raises(UsageError, match="unknown dataset format 'xml'; valid: auto"):
+        read_dataset(gensim_data / "pang_lee_polarity.cor", layout="xml")
+    forced = read_dataset(gensim_data / "pang_lee_polarity.cor", layout="label-first")
+    assert forced.label_names == ["__label__neg", "__label__pos"]
+
+
+def test_vocabulary_padding_and_splits(gensim_data):
+    data = read_dataset(gensim_data / "pang_lee_polarity.cor")
+    tokens = [t.split() for t in data.texts]
+    vocab = Vocabulary.build(tokens, max_words=50)
+    counts = Counter(w for toks in tokens for w in toks)
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))[:50]
+    assert list(vocab.words) == ranked and len(vocab) == 52
+    ids = vocab.ids([["the", "zzz-unknown"]])[0]
+    assert ids.tolist() == [vocab.word_index["the"], 1] and vocab.word_index[ranked[0]] == 2
+    seqs = [np.arange(2, 9)]
+    assert pad_sequences(seqs, 4).tolist() == [[5, 6, 7, 8]]  # Keras: keep the last tokens
+    assert pad_sequences(seqs, 4, truncating="post").tolist() == [[2, 3, 4, 5]]
+    assert pad_sequences(seqs, 9).tolist() == [[0, 0, 2, 3, 4, 5, 6, 7, 8]]
+    assert pad_sequences(seqs, 9, padding="post").tolist() == [[2, 3, 4, 5, 6, 7, 8, 0, 0]]
+    parts = split_ids([""] * 100, validation=0.25, test=0.2, seed=3)
+    assert [len(parts[k]) for k in ("train", "validation", "test")] == [60, 20, 20]
+    assert np.array_equal(np.sort(np.concatenate(list(parts.values()))), np.arange(100))
+    again = split_ids([""] * 100, validation=0.25, test=0.2, seed=3)
+    assert all(np.array_equal(parts[k], again[k]) for k in parts)
+    own = split_ids(["train"] * 8 + ["test"] * 2 + ["validation"] * 3)
+    assert own["test"].tolist() == [8, 9] and own["validation"].tolist() == [10, 11, 12]

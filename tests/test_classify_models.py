@@ -1,0 +1,168 @@
+"""Networks and baselines on real labelled text: every model learns (gensim's
+pang_lee_polarity.cor; Subj, TREC and Reuters from ../shared/data beat the majority class
+by a clear margin on held-out texts), the embedding layer starts from the stored vectors
+(gensim's own reading of pang_lee_polarity_fasttext.vec is the reference), a frozen layer
+stays unchanged, training is deterministic, and save/load predicts identically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gensim.models import KeyedVectors
+
+from embedkit import Vectors
+from embedkit.classify.backend import NETWORK_NAMES
+from embedkit.classify.baselines import BASELINE_NAMES
+from embedkit.classify.classifier import ClassifierConfig, TextClassifier, train_classifier
+from embedkit.classify.datasets import read_dataset
+from embedkit.classify.models import EmbeddingConfig, build_model, model_config
+from embedkit.errors import DimensionMismatchError, InputFormatError, UsageError
+
+TINY = dict(maxlen=30, max_words=3000, embedding_dim=16, units=16, batch_size=32, threads=1)
+
+
+@pytest.fixture(scope="module")
+def pang_lee(gensim_data):
+    return read_dataset(gensim_data / "pang_lee_polarity.cor")
+
+
+@pytest.fixture(scope="module")
+def fasttext_vectors(gensim_data):
+    kv = KeyedVectors.load_word2vec_format(str(gensim_data / "pang_lee_polarity_fasttext.vec"),
+                                           unicode_errors="replace")
+    return kv, Vectors(list(kv.index_to_key), kv.vectors)
+
+
+@pytest.mark.parametrize("model", NETWORK_NAMES)
+def test_every_network_fits_pang_lee(pang_lee, model):
+    config = ClassifierConfig(model=model, epochs=12, patience=0, validation=0.0, test=0.2,
+                              lr=3e-3, **TINY)
+    result = train_classifier(pang_lee, config)
+    losses = [e["loss"] for e in result.history.epochs]
+    assert losses[-1] < 0.6 * losses[0]
+    train = pang_lee.subset([i for i in range(len(pang_lee)) if i % 5])  # mostly training
+    assert result.classifier.evaluate(train)["accuracy"] > 0.75
+
+
+@pytest.fixture(scope="module")
+def subj(shared_data):
+    data = read_dataset(shared_data / "sentence_classification" / "subj.all", encoding="latin-1")
+    return data.subset(range(0, len(data), 3))  # 3,334 sentences: 2,133 / 534 / 667
+
+
+@pytest.mark.parametrize("model", ["flatten", "avgpool", "rnn", "lstm", "gru", "bilstm", "cnn",
+                                   *BASELINE_NAMES])
+def test_every_model_type_beats_majority_on_subj(subj, model):
+    config = ClassifierConfig(model=model, epochs=3, patience=1, **TINY)
+    metrics = train_classifier(subj, config).test_metrics
+    assert metrics["n"] == 667
+    assert metrics["accuracy"] > metrics["majority_accuracy"] + 0.2  # majority is ~0.50
+    assert metrics["macro_f1"] > 0.7
+
+
+def test_multiclass_trec(shared_data):
+    folder = shared_data / "sentence_classification"
+    train, test = read_dataset(folder / "TREC.train.all"), read_dataset(folder / "TREC.test.all")
+    config = ClassifierConfig(model="avgpool", epochs=5, lr=5e-3, **TINY)
+    result = train_classifier(train, config, test_data=test)
+    metrics = result.test_metrics
+    assert result.info["task"] == "multiclass" and len(metrics["labels"]) == 6
+    assert np.asarray(metrics["confusion_matrix"]).sum() == 500
+    assert metrics["accuracy"] > metrics["majority_accuracy"] + 0.3
+
+
+def test_multilabel_reuters(shared_data):
+    data = read_dataset(shared_data / "reuters21578")
+    test_ids = [i for i, s in enumerate(data.splits) if s == "test"][::4]
+    keep = [i for i, s in enumerate(data.splits) if s == "train"][::4] + test_ids
+    result = train_classifier(data.subset(keep), ClassifierConfig(
+        model="avgpool", epochs=8, lr=5e-3, maxlen=80, max_words=5000, embedding_dim=32,
+        units=64, batch_size=32, threads=1))
+    metrics = result.test_metrics
+    assert result.info["task"] == "multilabel" and metrics["n"] == len(test_ids)
+    assert metrics["micro_f1"] > 0.6  # always predicting "earn" alone gives about 0.4
+    predictions = result.classifier.predict(data.texts[:3])
+    assert all(isinstance(p, tuple) for p in predictions)
+
+
+def test_embedding_starts_from_stored_vectors(pang_lee, fasttext_vectors):
+    kv, vectors = fasttext_vectors
+    for oov in ("zeros", "random"):
+        config = ClassifierConfig(model="avgpool", epochs=2, freeze=True, oov=oov,
+                                  **{**TINY, "embedding_dim": None})
+        result = train_classifier(pang_lee, config, vectors)
+        words = result.classifier.vocabulary.word_index
+        weight = result.classifier.network.embedding.weight.detach().numpy()
+        covered = [w for w in words if w in kv.key_to_index]
+        assert result.info["coverage"]["found"] == len(covered) > 1000
+        # frozen: after training, still gensim's vector for every covered word
+        assert np.array_equal(weight[[words[w] for w in covered]], kv[covered])
+        missing = [words[w] for w in words if w not in kv.key_to_index]
+        assert missing and (np.abs(weight[missing]).sum(1) > 0).all() == (oov == "random")
+        assert not weight[0].any()  # padding row
+
+    tuned = train_classifier(pang_lee, ClassifierConfig(
+        model="avgpool", epochs=2, freeze=False, lr=1e-2, **{**TINY, "embedding_dim": None}),
+        vectors)
+    words = tuned.classifier.vocabulary.word_index
+    weight = tuned.classifier.network.embedding.weight.detach().numpy()
+    assert not np.allclose(weight[words["film"]], kv["film"])  # fine-tuned: moved
+
+
+def test_set_embedding_checks_shape(fasttext_vectors):
+    _, vectors = fasttext_vectors
+    net = build_model(model_config("lstm", EmbeddingConfig(10, 50), 1, 20))
+    matrix, _ = vectors.embedding_matrix(vectors.words[:8])
+    with pytest.raises(DimensionMismatchError, match=r"shape \(8, 100\).*expects \(10, 50\)"):
+        net.set_embedding(matrix)
+
+
+def test_dimension_disagreeing_with_vectors(pang_lee, fasttext_vectors):
+    config = ClassifierConfig(model="lstm", **{**TINY, "embedding_dim": 50})
+    with pytest.raises(DimensionMismatchError, match="--embedding-dim 50 disagrees with the "
+                                                     "vectors' dimension 100"):
+        train_classifier(pang_lee, config, fasttext_vectors[1])
+
+
+def test_keras_initialisation():
+    net = build_model(model_config("lstm", EmbeddingConfig(100, 8), 1, 20, units=6))
+    params = dict(net.rnn.named_parameters())
+    assert params["bias_ih_l0"][6:12].eq(1).all() and params["bias_ih_l0"][:6].eq(0).all()
+    assert not params["bias_hh_l0"].any()
+    recurrent = params["weight_hh_l0"].detach()  # (4 units, units), orthonormal columns
+    assert torch.allclose(recurrent.T @ recurrent, torch.eye(6), atol=1e-5)
+    assert net.embedding.weight.abs().max() <= 0.05
+
+
+def test_deterministic_and_save_load(pang_lee, tmp_path):
+    config = ClassifierConfig(model="gru", epochs=2, seed=7, bidirectional=True, layers=2,
+                              dropout=0.2, **TINY)
+    first, second = (train_classifier(pang_lee, config) for _ in range(2))
+    texts = pang_lee.texts
+    assert np.array_equal(first.classifier.logits(texts), second.classifier.logits(texts))
+    path = first.classifier.save(tmp_path / "gru.pt")
+    blob = torch.load(path, weights_only=True)  # plain tensors and JSON, no code
+    assert blob["format"] == "embedkit.classifier" and isinstance(blob["meta_json"], str)
+    loaded = TextClassifier.load(path)
+    assert np.array_equal(loaded.predict_scores(texts), first.classifier.predict_scores(texts))
+    assert loaded.predict(texts) == first.classifier.predict(texts)
+    assert loaded.network.config == first.classifier.network.config
+
+
+@pytest.mark.parametrize("model", BASELINE_NAMES)
+def test_baseline_save_load(pang_lee, tmp_path, model):
+    result = train_classifier(pang_lee, ClassifierConfig(model=model, ngrams=2, **TINY))
+    loaded = TextClassifier.load(result.classifier.save(tmp_path / "b.pt"))
+    texts = pang_lee.texts
+    assert np.array_equal(loaded.predict_scores(texts), result.classifier.predict_scores(texts))
+
+
+def test_bad_training_data(pang_lee, tmp_path):
+    neg = pang_lee.subset([i for i, lab in enumerate(pang_lee.labels) if lab == ("neg",)])
+    with pytest.raises(InputFormatError, match=r"one class \(only 'neg'\)"):
+        train_classifier(neg, ClassifierConfig(model="bow-logreg"))
+    with pytest.raises(UsageError, match="unknown model 'transformer'; valid: flatten"):
+        train_classifier(pang_lee, ClassifierConfig(model="transformer"))
+    with pytest.raises(UsageError, match="unknown optimizer 'sgd'"):
+        train_classifier(pang_lee, ClassifierConfig(model="lstm", optimizer="sgd", **TINY))
