@@ -26,6 +26,7 @@ from benchmarks.common import (
     SHARED_DATA,
     markdown_table,
     run_measured,
+    timer,
     write_results,
 )
 
@@ -82,6 +83,26 @@ print(json.dumps({"wall_s": wall, "main_cpu_s": time.process_time() - cpu, "docu
 """
 
 
+def _spin(n: int) -> str:
+    total = 0
+    for i in range(n):
+        total += i
+    return str(total)
+
+
+def control_speedup(quick: bool) -> float:
+    """Wall speed-up of a pure-CPU job with 2 processes over 1: near 2 on two idle cores,
+    near 1 when other work already fills them (then no pool can show a speed-up)."""
+    from embedkit.pieces import ordered_map
+
+    job, items = _spin, [200_000 if quick else 2_000_000] * 16
+    with timer() as serial:
+        [job(n) for n in items]
+    with timer() as parallel:
+        list(ordered_map(job, iter(items), 2))
+    return serial() / parallel()
+
+
 def _inputs(quick: bool) -> tuple[list[str], str, str]:
     if quick:
         import gensim
@@ -103,6 +124,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 ("gensim simple_preprocess (serial)", _GENSIM, [arg])]
     rows, results = [], {}
     load_before = os.getloadavg()[0]
+    control = control_speedup(quick)
     for name, code, args in variants:
         out = run_measured(code, *args)
         out["tokens_per_s"] = out["tokens"] / out["wall_s"] if out["tokens"] else None
@@ -124,9 +146,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     table += f"\nInput: {label}. Load average before the run: {load_before:.1f} " \
              f"(after: {os.getloadavg()[0]:.1f}) on {os.cpu_count()} cores shared with " \
              "other work: with a load above the core count, wall times are inflated and " \
-             "the CPU-second columns are the steadier measure.\n"
+             "the CPU-second columns are the steadier measure. Control: a pure-CPU job " \
+             f"ran {control:.2f}x faster with 2 processes than with 1 during this run.\n"
     data = {"input": label, "paths": paths, "quick": quick, "results": results,
-            "load_average_before": load_before}
+            "load_average_before": load_before, "control_two_process_speedup": control}
     write_results("bench_corpus_quick" if quick else "bench_corpus", data, table)
     print(table)
     return data
