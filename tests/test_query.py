@@ -30,7 +30,7 @@ def _words(pairs):
 
 def test_neighbors_equal_gensim_most_similar(pair):
     kv, vectors = pair
-    words = kv.index_to_key[:400:2]
+    words = kv.index_to_key[:400:4]
     found = query.neighbors(vectors, words, 10)
     for word in words:
         expected = kv.most_similar(word, topn=10)
