@@ -19,9 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,22 +28,48 @@ import faiss
 import numpy as np
 
 from embedkit import __version__, progress
-from embedkit.errors import (
-    DimensionMismatchError,
-    NameExistsError,
-    NotFoundError,
-    StaleIndexError,
-    StoreError,
-    UsageError,
+from embedkit.atomic import AtomicFile
+from embedkit.atomic import write_bytes as atomic_write_bytes
+from embedkit.errors import DimensionMismatchError, StoreError, UsageError
+from embedkit.faiss_ops import (
+    default_query_params,
+    ef_construction_of,
+    find,
+    first_line,
+    hnsw_m,
+    is_prefix,
+    make_index,
+    nlist_of,
+    search_params,
+    selector,
+    set_build_params,
+    set_query_params,
+    train,
+    widened,
+)
+from embedkit.index_files import check_fresh, check_target, index_path, read_manifest
+from embedkit.index_params import (  # re-exported: the index API users import them from here
+    DEFAULT_EF_CONSTRUCTION,
+    DEFAULT_EF_SEARCH,
+    DEFAULT_M,
+    TYPES,
+    build_threads,
+    default_name,
+    default_nbits,
+    default_nlist,
+    default_nprobe,
+    default_pq_m,
+    factory_string,
 )
 from embedkit.vectors import Vectors, unit_rows
 
+__all__ = ["DEFAULT_EF_CONSTRUCTION", "DEFAULT_EF_SEARCH", "DEFAULT_M", "TYPES", "Index",
+           "Neighbours", "atomic_write_bytes", "build_threads", "check_target", "default_name",
+           "default_nbits", "default_nlist", "default_nprobe", "default_pq_m", "exact_search",
+           "factory_string", "top_k"]
+
 log = logging.getLogger("embedkit.index")
 
-TYPES = ("flat", "hnsw", "ivf", "ivfpq", "sq8", "factory")
-DEFAULT_M = 32
-DEFAULT_EF_CONSTRUCTION = 200
-DEFAULT_EF_SEARCH = 128
 _ADD_BLOCK = 20_000
 _SCORE_BYTES = 64 << 20  # size of one block of the exact (nq x n) score matrix
 _SUBSET_FLOATS = 1 << 25  # restricted HNSW searches up to 128 MiB of rows run exactly
@@ -62,81 +86,6 @@ class Neighbours(NamedTuple):
 
     ids: np.ndarray
     scores: np.ndarray
-
-
-def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,
-                   nlist: int | None = None, pq_m: int | None = None,
-                   nbits: int | None = None, factory: str | None = None) -> str:
-    """The FAISS index-factory string for a friendly index type.
-
-    ``kind`` is one of :data:`TYPES`, ``factory:<string>``, or a factory string itself
-    (``"Flat"``, ``"HNSW32"``, ``"IVF1024,Flat"``, ``"IVF1024,PQ16"``, ``"SQ8"``, ...).
-    Unset parameters get defaults that suit ``size``.
-    """
-    kind = kind.strip()
-    low = kind.lower()
-    if low.startswith("factory:"):
-        factory, low = kind.split(":", 1)[1], "factory"
-    if low == "factory":
-        if not factory:
-            raise UsageError("index type 'factory' needs a factory string "
-                             "(--factory 'IVF256,Flat')")
-        return factory
-    if low not in TYPES:
-        if kind[:1].isupper():  # a FAISS factory string such as "HNSW32" or "IVF1024,Flat"
-            return kind
-        raise UsageError(f"unknown index type {kind!r}; choose one of {', '.join(TYPES)}, "
-                         "or pass a FAISS factory string")
-    if low == "flat":
-        return "Flat"
-    if low == "sq8":
-        return "SQ8"
-    if low == "hnsw":
-        return f"HNSW{_positive('M', M or DEFAULT_M)}"
-    nlist = _positive("nlist", nlist or default_nlist(size))
-    if low == "ivf":
-        return f"IVF{nlist},Flat"
-    pq_m = _positive("pq_m", pq_m or default_pq_m(dim))
-    if dim % pq_m:
-        raise UsageError(f"PQ m={pq_m} must divide the dimension {dim}; try {default_pq_m(dim)}")
-    nbits = _positive("nbits", nbits or default_nbits(size))
-    return f"IVF{nlist},PQ{pq_m}x{nbits}"
-
-
-def default_nlist(size: int) -> int:
-    """About 4 sqrt(n) lists, with at least 39 training points per list (faiss's floor)."""
-    return max(1, min(int(4 * math.sqrt(size)), size // 39))
-
-
-def default_pq_m(dim: int) -> int:
-    """The divisor of ``dim`` closest to dim/4 (4 dimensions per sub-quantiser)."""
-    divisors = [m for m in range(1, dim + 1) if dim % m == 0]
-    return min(divisors, key=lambda m: (abs(m - dim / 4), -m))
-
-
-def default_nbits(size: int) -> int:
-    """8 bits per code, fewer on sets too small to train 256 centroids."""
-    return int(max(1, min(8, math.floor(math.log2(max(2, size // 39))))))
-
-
-def build_threads() -> int:
-    """All cores, less those already busy (1-minute load average).
-
-    OpenMP threads spin at barriers: on the 2-core development machine, with other
-    processes keeping the cores busy (load 8), an HNSW build with 2 threads ran 2.5x
-    slower than with 1, and IVF training 7x slower. So builds use the cores that are free.
-    """
-    cores = os.cpu_count() or 1
-    try:
-        busy = int(round(os.getloadavg()[0]))
-    except OSError:
-        busy = 0
-    return max(1, min(cores, cores - busy))
-
-
-def default_nprobe(nlist: int) -> int:
-    """Lists visited per query: enough for recall@10 >= 0.95 on word vectors."""
-    return max(1, min(nlist, max(16, nlist // 8)))
 
 
 class Index:
@@ -216,14 +165,14 @@ class Index:
         start = time.perf_counter()
         unit = unit_rows(matrix)
         zero = np.flatnonzero(~unit.any(axis=1))
-        index = _make_index(fstring, dim)
-        _set_build_params(index, ef_construction or DEFAULT_EF_CONSTRUCTION)
-        _train(index, unit, seed)
+        index = make_index(fstring, dim)
+        set_build_params(index, ef_construction or DEFAULT_EF_CONSTRUCTION)
+        train(index, unit, seed)
         with progress.task(f"indexing {size:,} vectors ({fstring})", total=size) as bar:
             for lo in range(0, size, _ADD_BLOCK):
                 index.add(unit[lo:lo + _ADD_BLOCK])
                 bar.advance(min(_ADD_BLOCK, size - lo))
-        query = _default_query_params(index, ef_search, nprobe)
+        query = default_query_params(index, ef_search, nprobe)
         meta = vectors.metadata if isinstance(vectors, Vectors) else {}
         manifest = {
             "name": name or default_name(fstring, factory),
@@ -231,8 +180,8 @@ class Index:
             "factory": fstring,
             "metric": "cosine",
             "params": {k: v for k, v in {
-                "M": M or _hnsw_m(index), "ef_construction": _ef_construction(index),
-                "nlist": _nlist(index), "pq_m": pq_m if "PQ" in fstring else None,
+                "M": M or hnsw_m(index), "ef_construction": ef_construction_of(index),
+                "nlist": nlist_of(index), "pq_m": pq_m if "PQ" in fstring else None,
                 "nbits": nbits if "PQ" in fstring else None, "seed": seed, "threads": threads,
             }.items() if v is not None},
             "query_params": query,
@@ -318,13 +267,13 @@ class Index:
         ids_map = None
         if allowed is not None:
             ids_map = allowed
-            unit = unit[: allowed[-1] + 1] if _is_prefix(allowed) else unit[allowed]
+            unit = unit[: allowed[-1] + 1] if is_prefix(allowed) else unit[allowed]
         return exact_search(unit, queries, k, self._zero_rows, ids_map)
 
     def _graph_rows_fit(self, allowed: np.ndarray) -> bool:
         """A filtered HNSW search loses recall (the graph falls apart); its rows are stored
         whole, so a restricted search that fits in memory is done exactly instead."""
-        hnsw = _find(self.faiss_index, faiss.IndexHNSW)
+        hnsw = find(self.faiss_index, faiss.IndexHNSW)
         return hnsw is not None and allowed.size * self.dim <= _SUBSET_FLOATS
 
     def _search_graph_subset(self, queries: np.ndarray, k: int, allowed: np.ndarray
@@ -342,11 +291,11 @@ class Index:
         if allowed is not None or blocked.size:
             keep = np.arange(len(self)) if allowed is None else allowed
             keep = np.setdiff1d(keep, blocked, assume_unique=True) if blocked.size else keep
-            sel = _selector(keep, len(self))
+            sel = selector(keep, len(self))
         defaults = self.manifest.get("query_params", {})
         if sel is not None:
-            ef, nprobe = _widened(ef, nprobe, defaults, keep.size / len(self), len(self))
-        params = _search_params(self.faiss_index, ef, nprobe, defaults, sel)
+            ef, nprobe = widened(ef, nprobe, defaults, keep.size / len(self), len(self))
+        params = search_params(self.faiss_index, ef, nprobe, defaults, sel)
         if params is None and sel is not None:  # a structure without selector support
             return self._search_filtered(queries, k, keep, ef, nprobe)
         scores, ids = self.faiss_index.search(queries, k, params=params)
@@ -356,7 +305,7 @@ class Index:
         mask = np.zeros(len(self), dtype=bool)
         mask[keep] = True
         fetch = min(len(self), max(4 * k, k + len(self) - keep.size))
-        _set_query_params(self.faiss_index, ef, nprobe, self.manifest.get("query_params", {}))
+        set_query_params(self.faiss_index, ef, nprobe, self.manifest.get("query_params", {}))
         scores, ids = self.faiss_index.search(queries, fetch)
         ok = (ids >= 0) & mask[np.maximum(ids, 0)]
         order = np.argsort(~ok, axis=1, kind="stable")[:, :k]
@@ -373,13 +322,18 @@ class Index:
         is complete; with ``overwrite=False`` it is refused instead.
         """
         path = check_target(folder_or_path, name or self.name, overwrite)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.manifest["name"] = path.stem
-        data = faiss.serialize_index(self.faiss_index)
-        self.manifest["bytes"] = int(data.nbytes)
-        text = (json.dumps(self.manifest, indent=2) + "\n").encode("utf-8")
-        pending = [_write_temp(path, data.tobytes()), _write_temp(path.with_suffix(".json"), text)]
-        _commit_temps(pending)
+        index_file, manifest_file = AtomicFile(path), AtomicFile(path.with_suffix(".json"))
+        try:
+            faiss.write_index(self.faiss_index, str(index_file.path))
+            self.manifest["bytes"] = index_file.path.stat().st_size
+            manifest_file.path.write_text(json.dumps(self.manifest, indent=2) + "\n", "utf-8")
+            index_file.commit()
+            manifest_file.commit()
+        except BaseException:
+            index_file.discard()
+            manifest_file.discard()
+            raise
         return path
 
     @classmethod
@@ -390,13 +344,13 @@ class Index:
         The fingerprint is checked against ``vectors`` when given, else against the
         ``vectors.h5`` store beside the index when there is one.
         """
-        path = _index_path(folder_or_path, name)
-        manifest = _read_manifest(path)
-        _check_fresh(path, manifest, vectors)
+        path = index_path(folder_or_path, name)
+        manifest = read_manifest(path)
+        check_fresh(path, manifest, vectors)
         try:
             index = faiss.read_index(str(path))
         except (RuntimeError, OSError, ValueError) as err:
-            raise StoreError(f"{path}: index file is truncated or corrupt ({_first_line(err)}); "
+            raise StoreError(f"{path}: index file is truncated or corrupt ({first_line(err)}); "
                              "rebuild it with `embedkit index ... --force`") from None
         if index.ntotal != manifest.get("size") or index.d != manifest.get("dim"):
             raise StoreError(f"{path}: index holds {index.ntotal} x {index.d} vectors but its "
@@ -473,251 +427,3 @@ def _allowed_ids(restrict: int | np.ndarray | None, size: int) -> np.ndarray | N
     return allowed
 
 
-def _is_prefix(ids: np.ndarray) -> bool:
-    return bool(ids[0] == 0 and ids[-1] == ids.size - 1)
-
-
-# -- faiss plumbing ---------------------------------------------------------------------------
-def _make_index(fstring: str, dim: int) -> faiss.Index:
-    try:
-        return faiss.index_factory(dim, fstring, faiss.METRIC_INNER_PRODUCT)
-    except RuntimeError as err:
-        raise UsageError(f"FAISS cannot build index {fstring!r} for dimension {dim}: "
-                         f"{_first_line(err)}") from None
-
-
-def _set_build_params(index: faiss.Index, ef_construction: int) -> None:
-    hnsw = _find(index, faiss.IndexHNSW)
-    if hnsw is not None:
-        hnsw.hnsw.efConstruction = int(ef_construction)
-
-
-def _train(index: faiss.Index, unit: np.ndarray, seed: int) -> None:
-    if index.is_trained:
-        return
-    ivf = _find(index, faiss.IndexIVF)
-    cap = max(256 * (ivf.nlist if ivf is not None else 256), 65_536)
-    sample = unit
-    if unit.shape[0] > cap:
-        rng = np.random.default_rng(seed)
-        sample = unit[np.sort(rng.choice(unit.shape[0], cap, replace=False))]
-    if ivf is not None:
-        ivf.cp.seed = seed
-        if isinstance(ivf, faiss.IndexIVFPQ):
-            ivf.do_polysemous_training = False  # only for Hamming filtering, which we never use
-    with progress.task(f"training on {sample.shape[0]:,} vectors", total=None):
-        try:
-            index.train(sample)
-        except RuntimeError as err:
-            raise UsageError(f"cannot train this index on {unit.shape[0]} vectors: "
-                             f"{_first_line(err)}; use fewer lists (--nlist) or fewer bits"
-                             ) from None
-
-
-def _find(index: faiss.Index, cls: type) -> Any:
-    """The first sub-index of type ``cls`` (through pre-transforms and refine wrappers)."""
-    index = faiss.downcast_index(index)
-    for _ in range(4):
-        if isinstance(index, cls):
-            return index
-        inner = getattr(index, "index", None) or getattr(index, "base_index", None)
-        if inner is None:
-            return None
-        index = faiss.downcast_index(inner)
-    return None
-
-
-def _hnsw_m(index: faiss.Index) -> int | None:
-    hnsw = _find(index, faiss.IndexHNSW)
-    return None if hnsw is None else int(hnsw.hnsw.nb_neighbors(1))
-
-
-def _ef_construction(index: faiss.Index) -> int | None:
-    hnsw = _find(index, faiss.IndexHNSW)
-    return None if hnsw is None else int(hnsw.hnsw.efConstruction)
-
-
-def _nlist(index: faiss.Index) -> int | None:
-    ivf = _find(index, faiss.IndexIVF)
-    return None if ivf is None else int(ivf.nlist)
-
-
-def _default_query_params(index: faiss.Index, ef: int | None, nprobe: int | None) -> dict[str, int]:
-    params: dict[str, int] = {}
-    if _find(index, faiss.IndexHNSW) is not None:
-        params["ef_search"] = _positive("ef_search", ef or DEFAULT_EF_SEARCH)
-    ivf = _find(index, faiss.IndexIVF)
-    if ivf is not None:
-        params["nprobe"] = min(ivf.nlist, _positive("nprobe", nprobe or default_nprobe(ivf.nlist)))
-    return params
-
-
-def _widened(ef: int | None, nprobe: int | None, defaults: dict[str, int], share: float,
-             size: int) -> tuple[int, int]:
-    """Query parameters scaled by 1/share for a filtered search.
-
-    A selector hides the rows outside the allowed share from HNSW's beam and IVF's lists,
-    so the same ef / nprobe would find fewer allowed rows; widening by the inverse share
-    keeps recall close to the unfiltered search.
-    """
-    ef = ef or defaults.get("ef_search", DEFAULT_EF_SEARCH)
-    nprobe = nprobe or defaults.get("nprobe", 1)
-    share = max(share, 1e-6)
-    return min(size, math.ceil(ef / share)), math.ceil(nprobe / share)
-
-
-def _search_params(index, ef, nprobe, defaults, sel) -> Any:
-    """Typed SearchParameters for the top-level structure, or None where unsupported."""
-    top = faiss.downcast_index(index)
-    ef = _positive("ef", ef or defaults.get("ef_search", DEFAULT_EF_SEARCH))
-    if isinstance(top, faiss.IndexHNSW):
-        return faiss.SearchParametersHNSW(efSearch=ef, sel=sel) if sel else (
-            faiss.SearchParametersHNSW(efSearch=ef))
-    if isinstance(top, faiss.IndexIVF):
-        probe = min(top.nlist, _positive("nprobe", nprobe or defaults.get("nprobe", 1)))
-        return faiss.SearchParametersIVF(nprobe=probe, sel=sel) if sel else (
-            faiss.SearchParametersIVF(nprobe=probe))
-    _set_query_params(index, ef, nprobe, defaults)
-    if isinstance(top, (faiss.IndexFlatCodes,)) and sel is not None:
-        return faiss.SearchParameters(sel=sel)
-    return None
-
-
-def _set_query_params(index, ef, nprobe, defaults) -> None:
-    space = faiss.ParameterSpace()
-    if _find(index, faiss.IndexHNSW) is not None:
-        ef = ef or defaults.get("ef_search", DEFAULT_EF_SEARCH)
-        space.set_index_parameter(index, "efSearch", ef)
-    if _find(index, faiss.IndexIVF) is not None:
-        space.set_index_parameter(index, "nprobe", nprobe or defaults.get("nprobe", 1))
-
-
-def _selector(keep: np.ndarray, size: int) -> Any:
-    if keep.size and _is_prefix(keep):
-        return faiss.IDSelectorRange(0, int(keep[-1]) + 1)
-    bitmap = np.zeros(size, dtype=bool)
-    bitmap[keep] = True
-    packed = np.packbits(bitmap, bitorder="little")
-    sel = faiss.IDSelectorBitmap(size, faiss.swig_ptr(packed))
-    sel._packed = packed  # keep the bitmap alive as long as the selector
-    return sel
-
-
-# -- files ------------------------------------------------------------------------------------
-def default_name(fstring: str, kind: str | None = None) -> str:
-    """The default file stem: the friendly type (``hnsw``, ``ivf``) when one was given,
-    else one made from the factory string (``hnsw32``, ``ivf1024_pq16x8``)."""
-    if kind and kind.strip().lower() in TYPES[:-1]:
-        return kind.strip().lower()
-    stem = "".join(c if c.isalnum() else "_" for c in fstring.lower()).strip("_")
-    return stem or "index"
-
-
-def check_target(folder_or_path: str | os.PathLike, name: str | None,
-                 overwrite: bool = False) -> Path:
-    """The .faiss path an index will be saved to; refuses an existing one unless ``overwrite``."""
-    path = _index_path(folder_or_path, name)
-    if path.exists() and not overwrite:
-        raise NameExistsError(f"index {path.stem!r} already exists in {path.parent}; "
-                              "use --force to replace it or choose another --index-name")
-    return path
-
-
-def _index_path(folder_or_path: str | os.PathLike, name: str | None) -> Path:
-    path = Path(folder_or_path)
-    if path.suffix in (".faiss", ".json"):
-        return path.with_suffix(".faiss")
-    if name is None:
-        raise UsageError(f"{path}: give an index name or a path ending in .faiss")
-    return path / f"{name}.faiss"
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    manifest_path = path.with_suffix(".json")
-    if not path.exists():
-        others = sorted(p.stem for p in path.parent.glob("*.faiss")) if path.parent.is_dir() else []
-        hint = f"; indexes here: {', '.join(others)}" if others else (
-            "; build one with `embedkit index NAME --type flat|hnsw|ivf|ivfpq|sq8`")
-        raise NotFoundError(f"no index {path.stem!r} at {path.parent}{hint}")
-    try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
-        if not isinstance(manifest, dict) or "factory" not in manifest:
-            raise ValueError("no factory key")
-    except FileNotFoundError:
-        raise StoreError(f"{manifest_path}: index manifest is missing; rebuild the index "
-                         "with `embedkit index ... --force`") from None
-    except (OSError, ValueError) as err:
-        raise StoreError(f"{manifest_path}: index manifest is unreadable ({_first_line(err)}); "
-                         "rebuild the index with `embedkit index ... --force`") from None
-    return manifest
-
-
-def _check_fresh(path: Path, manifest: dict[str, Any], vectors: Vectors | None) -> None:
-    expected = manifest.get("fingerprint")
-    if vectors is not None:
-        actual = vectors.metadata.get("fingerprint")
-        set_name = vectors.metadata.get("path") and Path(vectors.metadata["path"]).parent.name
-    else:
-        store = path.parent / "vectors.h5"
-        if not store.exists():
-            return
-        from embedkit.store import open_h5
-
-        with open_h5(store) as h5:
-            actual = h5.attrs.get("fingerprint")
-        actual = actual.decode() if isinstance(actual, bytes) else actual
-        set_name = path.parent.name
-    if expected and actual and expected != actual:
-        set_name = set_name or manifest.get("set") or "NAME"
-        raise StaleIndexError(
-            f"index {path.stem!r} was built from another version of set {set_name!r}; "
-            f"rebuild with `embedkit index {set_name} --type {manifest.get('type', 'flat')} "
-            f"--index-name {path.stem} --force`"
-        )
-
-
-def _write_temp(path: Path, data: bytes) -> tuple[Path, Path]:
-    """Write ``data`` to a fsynced temporary file beside ``path``; returns (temp, target)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp), path
-
-
-def _commit_temps(pending: list[tuple[Path, Path]]) -> None:
-    """Rename complete temporary files over their targets (the old files stay until then)."""
-    try:
-        for tmp, target in pending:
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in pending:
-            tmp.unlink(missing_ok=True)
-    dir_fd = os.open(pending[0][1].parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write one file atomically (temp file in the same folder + fsync + rename)."""
-    path = Path(path)
-    _commit_temps([_write_temp(path, data)])
-    return path
-
-
-def _positive(what: str, value: int) -> int:
-    if int(value) <= 0:
-        raise UsageError(f"{what} must be positive, got {value}")
-    return int(value)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return (text[-1] if text else type(err).__name__)[:200]

@@ -10,13 +10,13 @@ The image is written atomically (temporary file in the same folder, fsync, renam
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedkit.atomic import atomic_path
 from embedkit.errors import UsageError
 from embedkit.index import Index
 from embedkit.query import neighbors as find_neighbors
@@ -112,17 +112,9 @@ def plot_words(vectors, words: Sequence[str], neighbors: int = 5, method: str = 
 
 
 def _save_atomic(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower().lstrip(".") or "png"
     if suffix not in fig.canvas.get_supported_filetypes():
         raise UsageError(f"{path}: unsupported image type .{suffix}; use .png, .svg or .pdf")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=suffix, dpi=150)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix, dpi=150)
     return path

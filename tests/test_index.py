@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -200,13 +201,15 @@ def test_existing_index_is_kept_unless_overwritten(home, lee, monkeypatch):
         Index.build(stored, "flat").save(home / "lee", overwrite=False)
     before = (home / "lee" / "flat.faiss").read_bytes()
 
-    def broken(_index):
-        raise MemoryError("simulated crash while serialising")
+    def broken(_index, path):
+        Path(path).write_bytes(b"half an index")
+        raise MemoryError("simulated crash while writing")
 
-    monkeypatch.setattr(faiss, "serialize_index", broken)
+    monkeypatch.setattr(faiss, "write_index", broken)
     with pytest.raises(MemoryError):
         Index.build(stored, "hnsw", name="flat").save(home / "lee")
     assert (home / "lee" / "flat.faiss").read_bytes() == before
+    assert not list((home / "lee").glob(".*.tmp"))
 
 
 def test_stale_index_is_refused_after_the_set_changes(home, lee):

@@ -1,0 +1,153 @@
+"""FAISS plumbing for :class:`embedkit.index.Index`: building, training, query parameters.
+
+Reaches through wrappers (pre-transforms, refine) to the HNSW or IVF structure inside an
+index, sets build- and query-time parameters, trains on a seeded sample, and turns
+"only these rows" into a FAISS ``IDSelector``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import faiss
+import numpy as np
+
+from embedkit import progress
+from embedkit.errors import UsageError
+from embedkit.index_params import DEFAULT_EF_SEARCH, default_nprobe, positive
+
+
+def make_index(fstring: str, dim: int) -> faiss.Index:
+    try:
+        return faiss.index_factory(dim, fstring, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as err:
+        raise UsageError(f"FAISS cannot build index {fstring!r} for dimension {dim}: "
+                         f"{first_line(err)}") from None
+
+
+def set_build_params(index: faiss.Index, ef_construction: int) -> None:
+    hnsw = find(index, faiss.IndexHNSW)
+    if hnsw is not None:
+        hnsw.hnsw.efConstruction = int(ef_construction)
+
+
+def train(index: faiss.Index, unit: np.ndarray, seed: int) -> None:
+    if index.is_trained:
+        return
+    ivf = find(index, faiss.IndexIVF)
+    cap = max(256 * (ivf.nlist if ivf is not None else 256), 65_536)
+    sample = unit
+    if unit.shape[0] > cap:
+        rng = np.random.default_rng(seed)
+        sample = unit[np.sort(rng.choice(unit.shape[0], cap, replace=False))]
+    if ivf is not None:
+        ivf.cp.seed = seed
+        if isinstance(ivf, faiss.IndexIVFPQ):
+            ivf.do_polysemous_training = False  # only for Hamming filtering, which we never use
+    with progress.task(f"training on {sample.shape[0]:,} vectors", total=None):
+        try:
+            index.train(sample)
+        except RuntimeError as err:
+            raise UsageError(f"cannot train this index on {unit.shape[0]} vectors: "
+                             f"{first_line(err)}; use fewer lists (--nlist) or fewer bits"
+                             ) from None
+
+
+def find(index: faiss.Index, cls: type) -> Any:
+    """The first sub-index of type ``cls`` (through pre-transforms and refine wrappers)."""
+    index = faiss.downcast_index(index)
+    for _ in range(4):
+        if isinstance(index, cls):
+            return index
+        inner = getattr(index, "index", None) or getattr(index, "base_index", None)
+        if inner is None:
+            return None
+        index = faiss.downcast_index(inner)
+    return None
+
+
+def hnsw_m(index: faiss.Index) -> int | None:
+    hnsw = find(index, faiss.IndexHNSW)
+    return None if hnsw is None else int(hnsw.hnsw.nb_neighbors(1))
+
+
+def ef_construction_of(index: faiss.Index) -> int | None:
+    hnsw = find(index, faiss.IndexHNSW)
+    return None if hnsw is None else int(hnsw.hnsw.efConstruction)
+
+
+def nlist_of(index: faiss.Index) -> int | None:
+    ivf = find(index, faiss.IndexIVF)
+    return None if ivf is None else int(ivf.nlist)
+
+
+def default_query_params(index: faiss.Index, ef: int | None, nprobe: int | None) -> dict[str, int]:
+    params: dict[str, int] = {}
+    if find(index, faiss.IndexHNSW) is not None:
+        params["ef_search"] = positive("ef_search", ef or DEFAULT_EF_SEARCH)
+    ivf = find(index, faiss.IndexIVF)
+    if ivf is not None:
+        params["nprobe"] = min(ivf.nlist, positive("nprobe", nprobe or default_nprobe(ivf.nlist)))
+    return params
+
+
+def widened(ef: int | None, nprobe: int | None, defaults: dict[str, int], share: float,
+             size: int) -> tuple[int, int]:
+    """Query parameters scaled by 1/share for a filtered search.
+
+    A selector hides the rows outside the allowed share from HNSW's beam and IVF's lists,
+    so the same ef / nprobe would find fewer allowed rows; widening by the inverse share
+    keeps recall close to the unfiltered search.
+    """
+    ef = ef or defaults.get("ef_search", DEFAULT_EF_SEARCH)
+    nprobe = nprobe or defaults.get("nprobe", 1)
+    share = max(share, 1e-6)
+    return min(size, math.ceil(ef / share)), math.ceil(nprobe / share)
+
+
+def search_params(index, ef, nprobe, defaults, sel) -> Any:
+    """Typed SearchParameters for the top-level structure, or None where unsupported."""
+    top = faiss.downcast_index(index)
+    ef = positive("ef", ef or defaults.get("ef_search", DEFAULT_EF_SEARCH))
+    if isinstance(top, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(efSearch=ef, sel=sel) if sel else (
+            faiss.SearchParametersHNSW(efSearch=ef))
+    if isinstance(top, faiss.IndexIVF):
+        probe = min(top.nlist, positive("nprobe", nprobe or defaults.get("nprobe", 1)))
+        return faiss.SearchParametersIVF(nprobe=probe, sel=sel) if sel else (
+            faiss.SearchParametersIVF(nprobe=probe))
+    set_query_params(index, ef, nprobe, defaults)
+    if isinstance(top, (faiss.IndexFlatCodes,)) and sel is not None:
+        return faiss.SearchParameters(sel=sel)
+    return None
+
+
+def set_query_params(index, ef, nprobe, defaults) -> None:
+    space = faiss.ParameterSpace()
+    if find(index, faiss.IndexHNSW) is not None:
+        ef = ef or defaults.get("ef_search", DEFAULT_EF_SEARCH)
+        space.set_index_parameter(index, "efSearch", ef)
+    if find(index, faiss.IndexIVF) is not None:
+        space.set_index_parameter(index, "nprobe", nprobe or defaults.get("nprobe", 1))
+
+
+def is_prefix(ids: np.ndarray) -> bool:
+    """True when sorted ``ids`` are exactly 0 .. len-1."""
+    return bool(ids[0] == 0 and ids[-1] == ids.size - 1)
+
+
+def selector(keep: np.ndarray, size: int) -> Any:
+    if keep.size and is_prefix(keep):
+        return faiss.IDSelectorRange(0, int(keep[-1]) + 1)
+    bitmap = np.zeros(size, dtype=bool)
+    bitmap[keep] = True
+    packed = np.packbits(bitmap, bitorder="little")
+    sel = faiss.IDSelectorBitmap(size, faiss.swig_ptr(packed))
+    sel._packed = packed  # keep the bitmap alive as long as the selector
+    return sel
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return (text[-1] if text else type(err).__name__)[:200]

@@ -1,0 +1,80 @@
+"""Index files: where an index lives, its JSON manifest, and the staleness check.
+
+``<folder>/<name>.faiss`` holds the FAISS index, ``<folder>/<name>.json`` its manifest.
+An index whose manifest fingerprint differs from its set's is refused
+(:class:`~embedkit.errors.StaleIndexError`) with the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from embedkit.errors import NameExistsError, NotFoundError, StaleIndexError, StoreError, UsageError
+from embedkit.faiss_ops import first_line
+from embedkit.vectors import Vectors
+
+
+def check_target(folder_or_path: str | os.PathLike, name: str | None,
+                 overwrite: bool = False) -> Path:
+    """The .faiss path an index will be saved to; refuses an existing one unless ``overwrite``."""
+    path = index_path(folder_or_path, name)
+    if path.exists() and not overwrite:
+        raise NameExistsError(f"index {path.stem!r} already exists in {path.parent}; "
+                              "use --force to replace it or choose another --index-name")
+    return path
+
+
+def index_path(folder_or_path: str | os.PathLike, name: str | None) -> Path:
+    path = Path(folder_or_path)
+    if path.suffix in (".faiss", ".json"):
+        return path.with_suffix(".faiss")
+    if name is None:
+        raise UsageError(f"{path}: give an index name or a path ending in .faiss")
+    return path / f"{name}.faiss"
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    manifest_path = path.with_suffix(".json")
+    if not path.exists():
+        others = sorted(p.stem for p in path.parent.glob("*.faiss")) if path.parent.is_dir() else []
+        hint = f"; indexes here: {', '.join(others)}" if others else (
+            "; build one with `embedkit index NAME --type flat|hnsw|ivf|ivfpq|sq8`")
+        raise NotFoundError(f"no index {path.stem!r} at {path.parent}{hint}")
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        if not isinstance(manifest, dict) or "factory" not in manifest:
+            raise ValueError("no factory key")
+    except FileNotFoundError:
+        raise StoreError(f"{manifest_path}: index manifest is missing; rebuild the index "
+                         "with `embedkit index ... --force`") from None
+    except (OSError, ValueError) as err:
+        raise StoreError(f"{manifest_path}: index manifest is unreadable ({first_line(err)}); "
+                         "rebuild the index with `embedkit index ... --force`") from None
+    return manifest
+
+
+def check_fresh(path: Path, manifest: dict[str, Any], vectors: Vectors | None) -> None:
+    expected = manifest.get("fingerprint")
+    if vectors is not None:
+        actual = vectors.metadata.get("fingerprint")
+        set_name = vectors.metadata.get("path") and Path(vectors.metadata["path"]).parent.name
+    else:
+        store = path.parent / "vectors.h5"
+        if not store.exists():
+            return
+        from embedkit.store import open_h5
+
+        with open_h5(store) as h5:
+            actual = h5.attrs.get("fingerprint")
+        actual = actual.decode() if isinstance(actual, bytes) else actual
+        set_name = path.parent.name
+    if expected and actual and expected != actual:
+        set_name = set_name or manifest.get("set") or "NAME"
+        raise StaleIndexError(
+            f"index {path.stem!r} was built from another version of set {set_name!r}; "
+            f"rebuild with `embedkit index {set_name} --type {manifest.get('type', 'flat')} "
+            f"--index-name {path.stem} --force`"
+        )
