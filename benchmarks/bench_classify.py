@@ -40,7 +40,8 @@ REPO = Path(__file__).resolve().parents[1]
 IMDB = SHARED_DATA / "imdb_aclImdb" / "aclImdb_v1_labelled.tar.gz"
 DICKENS_W2V = SHARED_DATA / "pretrained_vectors" / "generated_dickens_real_tools" / \
     "dickens_w2v_sg50.txt.gz"
-PPMI_NAME = "imdb-ppmi300"
+# bench_build's 100,000-word PPMI-SVD set of all IMDB reviews (labelled and unsup; no labels)
+PPMI_NAMES = ("imdb-ppmi300",)
 PUBLISHED = {
     "rnn": ("Chollet SimpleRNN (val)", 0.846), "lstm": ("Chollet LSTM (val)", 0.893),
     "bilstm": ("Chollet BiLSTM (val)", 0.886), "cnn": ("Chollet Conv1D (val)", 0.838),
@@ -81,11 +82,13 @@ def _vectors(kind: str | None, model: str):
         from embedkit import workspace
         from embedkit.errors import EmbedkitError
 
-        try:
-            vectors = workspace.open_set(PPMI_NAME, REPO / "indexes")
-        except EmbedkitError:
-            return "missing", f"{PPMI_NAME} not in indexes/ (run benchmarks.bench_build)"
-        return vectors, f"embedkit PPMI-SVD {vectors.dim}-d ({len(vectors)} words)"
+        for name in PPMI_NAMES:
+            try:
+                vectors = workspace.open_set(name, REPO / "indexes")
+            except EmbedkitError:
+                continue
+            return vectors, f"embedkit PPMI-SVD {name} {vectors.dim}-d ({len(vectors)} words)"
+        return "missing", f"none of {', '.join(PPMI_NAMES)} in indexes/"
     from embedkit.formats import read_vectors
 
     vectors = read_vectors(DICKENS_W2V)
@@ -121,11 +124,12 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 
 def run(quick: bool = False, time_budget: float = 600.0, threads: int = 1,
-        part: tuple[int, int] = (0, 1)) -> dict[str, Any]:
+        part: tuple[int, int] = (0, 1), only: str | None = None) -> dict[str, Any]:
     """Train every run in :data:`RUNS` (or a tiny version with ``quick``); write results.
 
     ``part=(k, n)`` trains every n-th run from the k-th (parallel processes on a shared
-    machine; :func:`merge` joins their result files).
+    machine; :func:`merge` joins their result files); ``only`` keeps the runs whose
+    label contains it (written as ``bench_classify_only-<only>``).
     """
     if quick:
         gensim_data = Path(__import__("gensim").__file__).parent / "test" / "test_data"
@@ -135,12 +139,12 @@ def run(quick: bool = False, time_budget: float = 600.0, threads: int = 1,
                     units=8, threads=threads)
     else:
         data = read_dataset(IMDB)
-        runs = RUNS[part[0]::part[1]]
+        runs = [r for r in RUNS if only in r[0]] if only else RUNS[part[0]::part[1]]
         base = dict(max_words=10_000, maxlen=500, epochs=10, patience=3, batch_size=128,
                     time_budget=time_budget, threads=threads, monitor="val_accuracy")
     name = "bench_classify_quick" if quick else "bench_classify"
-    if part[1] > 1:
-        name += f"_part{part[0]}"
+    if part[1] > 1 or only:
+        name += f"_only-{only}" if only else f"_part{part[0]}"
     rows: list[dict[str, Any]] = []
     settings = {"data": str(data.source), "settings": {k: v for k, v in base.items()},
                 "threads_note": "1 torch thread: the 2 cores are shared with other jobs, and "
@@ -168,10 +172,15 @@ def merge(parts: int) -> dict[str, Any]:
 
     from benchmarks.common import RESULTS
 
-    loaded = [json.loads((RESULTS / f"bench_classify_part{k}.json").read_text())
-              for k in range(parts)]
+    files = [RESULTS / f"bench_classify_part{k}.json" for k in range(parts)]
+    files += sorted(RESULTS.glob("bench_classify_only-*.json"))
+    loaded = [json.loads(file.read_text()) for file in files]
     order = {label: i for i, (label, *_rest) in enumerate(RUNS)}
-    rows = sorted((r for part in loaded for r in part["rows"]), key=lambda r: order[r["run"]])
+    best: dict[str, dict[str, Any]] = {}
+    for row in (r for part in loaded for r in part["rows"]):
+        if row["run"] not in best or "skipped" in best[row["run"]]:
+            best[row["run"]] = row  # a run done in a later file replaces a skipped one
+    rows = sorted(best.values(), key=lambda r: order[r["run"]])
     data = {k: v for k, v in loaded[0].items() if k not in ("rows", "benchmark", "machine",
                                                              "date")}
     data["parts"] = parts
@@ -183,6 +192,8 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if "--merge" in sys.argv:
         out = merge(int(sys.argv[sys.argv.index("--merge") + 1]))
+    elif "--only" in sys.argv:
+        out = run(only=sys.argv[sys.argv.index("--only") + 1])
     elif "--part" in sys.argv:
         k, n = sys.argv[sys.argv.index("--part") + 1].split("/")
         out = run(part=(int(k), int(n)))

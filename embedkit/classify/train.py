@@ -76,6 +76,7 @@ class History:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         x = [e["epoch"] for e in self.epochs]
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -84,6 +85,7 @@ class History:
             if self.epochs and f"val_{key}" in self.epochs[0]:
                 ax.plot(x, [e[f"val_{key}"] for e in self.epochs], "s--",
                         label=f"validation {key}")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel(key)
             ax.legend()
