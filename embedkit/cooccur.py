@@ -293,9 +293,9 @@ def count_cooccurrences(id_docs: Iterable[np.ndarray], vocab_size: int, config: 
             bar.advance(chunk.ids.size)
         for future in pending:
             acc.add(future.result())
-    if tokens == 0 and config.context != "document":
+    if tokens == 0:
         raise EmbedkitError("the corpus holds no tokens of the vocabulary: nothing to count")
-    directed = acc.result() if acc.parts else sp.csr_matrix((vocab_size, vocab_size))
+    directed = acc.result()
     if config.context == "document" and directed.shape[1] < docs:
         directed = merge([directed, sp.csr_matrix((vocab_size, docs))])
     if stats is not None:
