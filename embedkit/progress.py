@@ -35,9 +35,11 @@ class _Task:
         if self._progress is not None:
             self._progress.advance(self._id, n)
 
-    def update(self, completed: float | None = None, total: float | None = None) -> None:
+    def update(self, completed: float | None = None, total: float | None = None,
+               description: str | None = None) -> None:
         if self._progress is not None:
-            self._progress.update(self._id, completed=completed, total=total)
+            self._progress.update(self._id, completed=completed, total=total,
+                                  description=description)
 
 
 @contextmanager

@@ -216,7 +216,9 @@ def _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device, lab
             optimizer.step()
             total_loss += float(loss.detach()) * len(ids)
             correct += _correct(task, logits.detach(), yb)
-            bar.advance(len(ids))
+            done = start + len(ids)
+            bar.update(completed=done, description=f"{label} loss {total_loss / done:.4f} "
+                                                   f"accuracy {correct / done:.4f}")
     return total_loss / len(x), correct / len(x)
 
 
