@@ -22,7 +22,6 @@ from typing import BinaryIO
 _BLOCK = 1 << 20
 _ZERO = bytes(512)
 _REGULAR = (b"0", b"\0", b"7")
-_SKIPPED = (b"1", b"2", b"3", b"4", b"5", b"6", b"g", b"K", b"V", b"D", b"M", b"N")
 
 
 class Unsupported(Exception):
@@ -66,7 +65,7 @@ def members(stream: BinaryIO, max_member: int = 16 << 20) -> Iterator[tuple[str,
         _check(header)
         kind = header[156:157]
         size = int(pax.get("size", _number(header[124:136])))
-        is_file = kind in _REGULAR or kind not in (*_SKIPPED, b"L", b"x")
+        is_file = kind in _REGULAR  # as tarfile's isfile(): other types are not files
         if kind == b"S" or (is_file and size > max_member):
             raise Unsupported("sparse or large member")
         data = buffer.take((size + 511) & ~511)
@@ -77,8 +76,10 @@ def members(stream: BinaryIO, max_member: int = 16 << 20) -> Iterator[tuple[str,
             long_name = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
         elif kind == b"x":
             pax = _pax_records(data)
-        elif is_file:  # unknown types are read as regular files (POSIX)
-            yield _name(header, long_name, pax), data
+        elif is_file:
+            name = _name(header, long_name, pax)
+            if not (kind == b"\0" and name.endswith("/")):  # an old-style directory entry
+                yield name, data
             long_name, pax = None, {}
         else:
             long_name, pax = None, {}
