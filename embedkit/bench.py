@@ -197,11 +197,11 @@ def run_method(method: Method, split: Split, k: int, threads: int, scratch: Path
 
 def _tuned_point(method: Method, split: Split, k: int, threads: int,
                  min_seconds: float) -> dict | None:
-    """What ``embedkit index --target-recall 0.95`` would pick for this FAISS index (tuned on
-    perturbed indexed rows), measured on the held-out queries."""
+    """What ``embedkit index --target-recall 0.95`` picks for this FAISS index (tuned on a
+    twin index without its own held-out sample), measured on the benchmark's queries."""
     from embedkit.tune import tune_search_params
 
-    if method.library != "faiss" or method.param is None:
+    if method.name not in ("faiss-hnsw", "faiss-ivf"):
         return None
     try:
         chosen = tune_search_params(method.index, split.base, TUNE_TARGET, k,
