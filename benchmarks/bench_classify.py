@@ -72,6 +72,7 @@ RUNS: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = [
      {"ngrams": 2, "max_words": 20_000}),
     ("tfidf-logreg bigrams 20k", "tfidf-logreg", None, "tfidf-bigrams",
      {"ngrams": 2, "max_words": 20_000}),
+    ("lstm scratch, PyTorch default init", "lstm", None, "lstm", {"init": "torch"}),
 ]
 
 

@@ -133,6 +133,12 @@ def test_keras_initialisation():
     recurrent = params["weight_hh_l0"].detach()  # (4 units, units), orthonormal columns
     assert torch.allclose(recurrent.T @ recurrent, torch.eye(6), atol=1e-5)
     assert net.embedding.weight.abs().max() <= 0.05
+    default = build_model(model_config("lstm", EmbeddingConfig(100, 8), 1, 20, units=6,
+                                       init="torch"))
+    assert not dict(default.rnn.named_parameters())["bias_ih_l0"][6:12].eq(1).any()
+    assert default.embedding.weight.abs().max() > 0.05 and not default.embedding.weight[0].any()
+    with pytest.raises(UsageError, match="unknown init 'he'; valid: keras, torch"):
+        model_config("lstm", EmbeddingConfig(100, 8), 1, 20, init="he")
 
 
 def test_deterministic_and_save_load(pang_lee, tmp_path):

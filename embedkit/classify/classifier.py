@@ -83,6 +83,7 @@ class ClassifierConfig:
     time_budget: float = 0.0
     monitor: str = "val_loss"
     packed: bool = False
+    init: str = "keras"
     threads: int = 0
 
 
@@ -301,7 +302,7 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
     embedding = models.EmbeddingConfig(len(vocab), dim, config.freeze and vectors is not None)
     mconfig = models.model_config(config.model, embedding, labels.outputs, config.maxlen,
                                   config.units, config.layers, config.bidirectional,
-                                  config.dropout, config.padding, config.packed)
+                                  config.dropout, config.padding, config.packed, config.init)
     network = models.build_model(mconfig)
     coverage = None
     if vectors is not None:

@@ -34,6 +34,7 @@ from embedkit.errors import DimensionMismatchError, UsageError
 RECURRENT = {"rnn": ("rnn", False), "lstm": ("lstm", False), "gru": ("gru", False),
              "birnn": ("rnn", True), "bilstm": ("lstm", True), "bigru": ("gru", True)}
 MODEL_NAMES = NETWORK_NAMES
+INITS = ("keras", "torch")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class RecurrentConfig:
     dropout: float = 0.0
     padding: str = "pre"
     packed: bool = False
+    init: str = "keras"  # or "torch": PyTorch's defaults, to measure what the recipe buys
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,12 @@ class RecurrentClassifier(_Base):
         self.dropout = nn.Dropout(config.dropout)
         directions = 2 if config.bidirectional else 1
         self.out = _dense(config.units * directions, config.outputs)
-        self._keras_init()
+        if config.init == "keras":
+            self._keras_init()
+        else:  # PyTorch's defaults: N(0, 1) embedding, uniform(+-1/sqrt(units)) weights
+            nn.init.normal_(self.embedding.weight)
+            with torch.no_grad():
+                self.embedding.weight[0] = 0.0
         self.embedding.weight.requires_grad_(not config.embedding.freeze)
 
     def _keras_init(self) -> None:
@@ -219,10 +226,13 @@ _KINDS = {"pooled": PooledConfig, "recurrent": RecurrentConfig, "conv": ConvConf
 
 def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: int,
                  units: int = 32, layers: int = 1, bidirectional: bool = False,
-                 dropout: float = 0.0, padding: str = "pre", packed: bool = False) -> Any:
+                 dropout: float = 0.0, padding: str = "pre", packed: bool = False,
+                 init: str = "keras") -> Any:
     """The config of model ``name`` (see :data:`MODEL_NAMES`)."""
     if name not in MODEL_NAMES:
         raise UsageError(f"unknown model {name!r}; valid: {', '.join(MODEL_NAMES)}")
+    if init not in INITS:
+        raise UsageError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
     if not 0.0 <= dropout < 1.0:
         raise UsageError(f"dropout must be in [0, 1), got {dropout}")
     if units < 1 or layers < 1 or embedding.dim < 1:
@@ -234,7 +244,7 @@ def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: in
         return ConvConfig(embedding, outputs, filters=units, dropout=dropout)
     cell, bi = RECURRENT[name]
     return RecurrentConfig(embedding, outputs, cell, units, layers, bi or bidirectional,
-                           dropout, padding, packed)
+                           dropout, padding, packed, init)
 
 
 def build_model(config: Any) -> _Base:

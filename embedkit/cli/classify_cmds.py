@@ -44,6 +44,8 @@ def train(
                                   "stacked layers)."),
     packed: bool = typer.Option(False, help="Skip padding exactly with packed sequences "
                                 "(slower on CPU)."),
+    init: str = typer.Option("keras", help="Recurrent weights: keras (Glorot, orthogonal, "
+                             "forget bias 1) or torch (PyTorch's defaults)."),
     ngrams: int = typer.Option(1, help="Baselines: word n-grams up to this length."),
     c: float = typer.Option(0.0, "--C", help="Baselines: inverse L2 strength [default: "
                             "per model]."),
@@ -86,7 +88,7 @@ def train(
         bidirectional=bidirectional, dropout=dropout, ngrams=ngrams, C=c,
         validation=validation, test=test, tokenizer={"lowercase": lowercase},
         optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, patience=patience,
-        clip_norm=clip_norm, seed=seed, packed=packed, threads=threads)
+        clip_norm=clip_norm, seed=seed, packed=packed, threads=threads, init=init)
     report = train_files(data, output, config, vectors, home, test_data,
                          _read_options(fmt, text_column, label_column, delimiter, encoding),
                          history, plot)
