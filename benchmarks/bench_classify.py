@@ -8,9 +8,10 @@ because the machine is a shared 2-core CPU. Accuracy is measured on the 25,000 t
 
 Embedding layers: from scratch (random, trained), from embedkit's own PPMI-SVD set of the
 IMDB reviews (``indexes/imdb-ppmi300``, stored by ``bench_build``; skipped if absent),
-and from imported vectors (the Dickens word2vec skip-gram 50-d vectors in
-../shared/data/pretrained_vectors: the only real pretrained set there that covers a
-useful vocabulary; the GloVe files are 100-word samples). Baselines: bag of words and
+and from imported vectors (the Dickens word2vec and fastText skip-gram 50-d vectors in
+../shared/data/pretrained_vectors, fastText with its subword vectors for unseen words:
+the only real pretrained sets there that cover a useful vocabulary; the GloVe files are
+100-word samples). Baselines: bag of words and
 TF-IDF (the lecture's and scikit-learn's) with logistic regression, unigrams and bigrams.
 
 Published numbers next to ours: Chollet 1st ed. (validation accuracy) SimpleRNN 0.846,
@@ -38,8 +39,9 @@ from embedkit.classify.datasets import read_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 IMDB = SHARED_DATA / "imdb_aclImdb" / "aclImdb_v1_labelled.tar.gz"
-DICKENS_W2V = SHARED_DATA / "pretrained_vectors" / "generated_dickens_real_tools" / \
-    "dickens_w2v_sg50.txt.gz"
+DICKENS = SHARED_DATA / "pretrained_vectors" / "generated_dickens_real_tools"
+DICKENS_W2V = DICKENS / "dickens_w2v_sg50.txt.gz"
+DICKENS_FASTTEXT = DICKENS / "dickens_fasttext_sg50.bin"  # subwords: vectors for every word
 # bench_build's 100,000-word PPMI-SVD set of all IMDB reviews (labelled and unsup; no labels)
 PPMI_NAMES = ("imdb-ppmi300",)
 PUBLISHED = {
@@ -73,6 +75,8 @@ RUNS: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = [
     ("tfidf-logreg bigrams 20k", "tfidf-logreg", None, "tfidf-bigrams",
      {"ngrams": 2, "max_words": 20_000}),
     ("lstm scratch, PyTorch default init", "lstm", None, "lstm", {"init": "torch"}),
+    ("lstm dickens-fasttext50 frozen, maxlen 150", "lstm", "fasttext", "lecture",
+     {"maxlen": 150}),
 ]
 
 
@@ -92,6 +96,10 @@ def _vectors(kind: str | None, model: str):
         return "missing", f"none of {', '.join(PPMI_NAMES)} in indexes/"
     from embedkit.formats import read_vectors
 
+    if kind == "fasttext":
+        vectors = read_vectors(DICKENS_FASTTEXT)
+        return vectors, f"Dickens fastText skip-gram {vectors.dim}-d + subwords " \
+                        f"({len(vectors)} words)"
     vectors = read_vectors(DICKENS_W2V)
     return vectors, f"Dickens word2vec skip-gram {vectors.dim}-d ({len(vectors)} words)"
 
