@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -228,6 +229,7 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     """
     check_model(config.model)
     require("torch")  # saving needs it too: fail before the slow steps
+    _check_dimension(config, vectors)
     tokenizer = pp.tokenizer_config(config.tokenizer)
     data.tokens(tokenizer)  # once for every split (and cached for the next model)
     parts = _split(data, config, test_data)
@@ -240,7 +242,7 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     info: dict[str, Any] = {"sizes": {k: len(v) for k, v in parts.items()},
                             "labels": list(labels.names), "task": labels.task}
     if config.model in BASELINE_NAMES:
-        if config.validation and len(val):
+        if len(val):
             train = _concat(train, val)  # a baseline has no early stopping to feed
             train_tokens = train.tokens(tokenizer)
         classifier, history = _fit_baseline(config, vocab, labels, train, train_tokens)
@@ -253,6 +255,13 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
         metrics["majority_accuracy"] = majority_accuracy(
             labels.encode(train.labels), labels.encode(test.labels))
     return TrainResult(classifier, history, metrics, info)
+
+
+def _check_dimension(config: ClassifierConfig, vectors: Any) -> None:
+    if vectors is not None and config.embedding_dim and config.embedding_dim != vectors.dim:
+        raise DimensionMismatchError(
+            f"--embedding-dim {config.embedding_dim} disagrees with the vectors' dimension "
+            f"{vectors.dim}; leave out --embedding-dim (it defaults to the vectors' dimension)")
 
 
 def _split(data, config, test_data) -> dict[str, LabelledTexts]:
@@ -276,8 +285,6 @@ def _fit_baseline(config, vocab, labels, train, train_tokens):
     from embedkit.classify.train import History
 
     bconfig = BaselineConfig(config.model, config.ngrams, config.max_words, config.C)
-    import time
-
     start = time.perf_counter()
     baseline = LinearBaseline.fit(bconfig, train_tokens, labels.encode(train.labels),
                                   labels.task, config.seed)
@@ -294,10 +301,6 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
     from embedkit.classify.train import TrainConfig, fit
 
     dim = config.embedding_dim or (vectors.dim if vectors is not None else DEFAULT_EMBEDDING_DIM)
-    if vectors is not None and dim != vectors.dim:
-        raise DimensionMismatchError(
-            f"--embedding-dim {dim} disagrees with the vectors' dimension {vectors.dim}; "
-            "leave out --embedding-dim (it defaults to the vectors' dimension)")
     config = replace(config, embedding_dim=dim)
     embedding = models.EmbeddingConfig(len(vocab), dim, config.freeze and vectors is not None)
     mconfig = models.model_config(config.model, embedding, labels.outputs, config.maxlen,
