@@ -259,6 +259,97 @@ def _variant(name: str, base: np.ndarray):
     return search, [(p, f) for p in (8, 16, 32, 64) for f in (2, 4, 8)]
 
 
+def tune_check(set_name: str | None = None, queries: int = 1000, k: int = 10) -> dict:
+    """What ``embedkit index --target-recall 0.95`` picks for the default HNSW and IVF builds,
+    measured on the benchmark's held-out queries (same split as :func:`run`); writes
+    ``results/bench_index_tune_<set>.{json,md}``."""
+    import tempfile
+
+    from embedkit.bench import _tuned_point, build_method, split_queries
+    from embedkit.bench_methods import cpu_count, faiss_methods
+    from embedkit.store import load
+
+    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
+        largest_set() or fasttext_oov_set())
+    split = split_queries(load(store).matrix, queries, k)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for kind in ("hnsw", "ivf"):
+            method = faiss_methods(kind, len(split.base))[0]
+            built = build_method(method, split.base, cpu_count(), Path(scratch))
+            rows.append({"method": method.name, **built,
+                         **_tuned_point(method, split, k, cpu_count(), 2.0)})
+            log.info("%s", rows[-1])
+    lines = ["| index | picked | recall on tuning queries | held-out recall@10 | QPS 1 thread |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['method']} | {r['param']}={r['value']} | {r['tune_recall']:.3f} | "
+              f"{r[f'recall{k}']:.3f} | {r['qps_single']:,.0f} |" for r in rows if "value" in r]
+    data = {"dataset": store.parent.name, "queries": queries, "k": k, "rows": rows}
+    write_results(f"bench_index_tune_{store.parent.name}", data, "\n".join(lines) + "\n")
+    return data
+
+
+def head_to_head(set_name: str | None = None, queries: int = 1000, k: int = 10,
+                 rounds: int = 3) -> dict:
+    """The HNSW target, measured interleaved: embedkit's default HNSW (``Index.search``), the
+    same FAISS index called directly, and hnswlib M=32/efC=200, one thread, the same held-out
+    queries; at each efSearch the three alternate for ``rounds`` rounds and each keeps its
+    best thread-CPU time, so a change in machine load hits all three alike. Writes
+    ``results/bench_index_h2h_<set>.{json,md}``."""
+    import time
+
+    import faiss
+
+    from embedkit.bench import split_queries, threads_limited
+    from embedkit.bench_methods import EF_VALUES, HnswlibMethod, cpu_count
+    from embedkit.index import Index
+    from embedkit.store import load
+    from embedkit.tune import recall_at
+
+    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
+        largest_set() or fasttext_oov_set())
+    split = split_queries(load(store).matrix, queries, k)
+    ours = Index.build(split.base, "hnsw")
+    theirs = HnswlibMethod("hnswlib", "hnswlib", {"M": 32, "ef_construction": 200})
+    theirs.build(split.base, cpu_count())
+    contenders = {
+        "embedkit": lambda q, ef: ours.search(q, k, ef=ef).ids[0],
+        "faiss-raw": lambda q, ef: ours.faiss_index.search(
+            q[None], k, params=faiss.SearchParametersHNSW(efSearch=ef))[1][0],
+        "hnswlib": lambda q, ef: theirs.single(q, k, ef),
+    }
+    rows = []
+    with threads_limited(1):
+        for ef in (v for v in EF_VALUES if 24 <= v <= 256):
+            best = dict.fromkeys(contenders, float("inf"))
+            recalls = {}
+            for _ in range(rounds):
+                for name, search in contenders.items():
+                    start = time.thread_time()
+                    found = np.vstack([search(q, ef) for q in split.queries])
+                    best[name] = min(best[name], time.thread_time() - start)
+                    recalls[name] = recall_at(found, split.truth, k)
+            rows.append({"ef": ef, **{f"{n}_recall": recalls[n] for n in contenders},
+                         **{f"{n}_qps": len(split.queries) / best[n] for n in contenders}})
+            log.info("%s", rows[-1])
+    at = {n: max((r[f"{n}_qps"] for r in rows if r[f"{n}_recall"] >= 0.95), default=None)
+          for n in contenders}
+    data = {"dataset": store.parent.name, "queries": queries, "k": k, "rounds": rounds,
+            "rows": rows, "best_qps_at_0.95": at,
+            "ratio_embedkit_vs_hnswlib": at["embedkit"] / at["hnswlib"],
+            "ratio_faiss_raw_vs_hnswlib": at["faiss-raw"] / at["hnswlib"]}
+    lines = ["| efSearch / ef | embedkit recall | QPS | faiss raw recall | QPS | hnswlib recall "
+             "| QPS |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['ef']} | " + " | ".join(f"{r[f'{n}_recall']:.3f} | {r[f'{n}_qps']:,.0f}"
+                                             for n in contenders) + " |" for r in rows]
+    lines += ["", f"Best single-thread QPS at recall@{k} >= 0.95: "
+              + ", ".join(f"{n} {v:,.0f}" for n, v in at.items() if v) +
+              f"; embedkit / hnswlib = {data['ratio_embedkit_vs_hnswlib']:.2f}x, "
+              f"raw FAISS / hnswlib = {data['ratio_faiss_raw_vs_hnswlib']:.2f}x"]
+    write_results(f"bench_index_h2h_{store.parent.name}", data, "\n".join(lines) + "\n")
+    return data
+
+
 def _set_arg() -> str | None:
     """``--set NAME`` on the command line: a workspace set instead of the largest one."""
     return sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else None
@@ -269,6 +360,10 @@ if __name__ == "__main__":
     logging.getLogger("gensim").setLevel(logging.WARNING)
     if "--prepare" in sys.argv:
         print(fasttext_oov_set())
+    elif "--head-to-head" in sys.argv:
+        head_to_head(_set_arg())
+    elif "--tune-check" in sys.argv:
+        tune_check(_set_arg())
     elif "--variants" in sys.argv:
         hnsw_variants(_set_arg())
     else:
