@@ -5,8 +5,10 @@ chunks; for each offset d = 1..K the pairs of a chunk are two numpy slices ``(id
 ids[d:])`` masked where they cross a document boundary or hit a removed token (-1); a
 chunk's pairs become a partial CSR matrix (scipy sums the duplicates), and partial matrices
 are summed whenever they outgrow their share of the memory budget, so all pairs of a corpus
-are never held at once. :func:`count_chunk` and :func:`merge` are pure, so a distributed
-engine can count shards and reduce them.
+are never held at once. The budget bounds the counting; the result itself (and, for the
+symmetric window, the transient of adding the transpose: about twice the result) is
+data-determined, and a warning says when it exceeds the budget. :func:`count_chunk` and
+:func:`merge` are pure, so a distributed engine can count shards and reduce them.
 
 Context types (``CountConfig.context``):
 
@@ -279,7 +281,9 @@ def count_cooccurrences(id_docs: Iterable[np.ndarray], vocab_size: int, config: 
         raise EmbedkitError("the vocabulary is empty: nothing to count")
     if config.subsample > 0 and keep_prob is None:
         raise UsageError("subsampling needs keep_prob (Vocabulary.keep_probabilities)")
-    acc = _Accumulator(int(config.memory * 0.5))
+    # a quarter of the budget for pair arrays (chunk_tokens), a quarter for the partial
+    # matrices held, and their merge needs about as much again
+    acc = _Accumulator(int(config.memory * 0.25))
     tokens = docs = 0
     pending: list[Future] = []
     with ThreadPoolExecutor(config.workers) as pool, \
@@ -298,6 +302,10 @@ def count_cooccurrences(id_docs: Iterable[np.ndarray], vocab_size: int, config: 
     directed = acc.result()
     if config.context == "document" and directed.shape[1] < docs:
         directed = merge([directed, sp.csr_matrix((vocab_size, docs))])
+    if config.context == "window" and 4 * csr_bytes(directed) > config.memory:
+        log.warning("symmetrising the counts needs about %.0f MiB, over the --memory budget "
+                    "of %.0f MiB (the result alone takes half of that)",
+                    4 * csr_bytes(directed) / 2**20, config.memory / 2**20)
     if stats is not None:
         stats.update(tokens=tokens, documents=docs, chunk_tokens=config.chunk_tokens(),
                      flushes=acc.flushes, partial_peak_bytes=acc.peak_bytes)
