@@ -159,11 +159,12 @@ def run(quick: bool = False, set_name: str | None = None) -> dict:
     return results
 
 
-VARIANTS = ("HNSW32", "HNSW48", "HNSW32_SQ8", "NSG32",
+VARIANTS = ("HNSW32", "HNSW16", "HNSW48", "HNSW32_SQ8", "HNSW32_SQfp16", "NSG32",
             "IVF{nlist},PQ{half}x4fs,RFlat")  # half: dim / 2 sub-quantisers of 2 dims
 
 
-def hnsw_variants(set_name: str | None = None, queries: int = 1000, k: int = 10) -> dict:
+def hnsw_variants(set_name: str | None = None, queries: int = 1000, k: int = 10,
+                  only: tuple[str, ...] = ()) -> dict:
     """Single-thread recall/QPS of FAISS structures that could replace embedkit's HNSW default,
     called on raw FAISS (no embedkit wrapper) beside hnswlib M=32, on the same held-out words.
 
@@ -183,7 +184,8 @@ def hnsw_variants(set_name: str | None = None, queries: int = 1000, k: int = 10)
     from embedkit.index import default_nlist
 
     fill = {"half": split.base.shape[1] // 2, "nlist": default_nlist(len(split.base))}
-    for name in [v.format(**fill) for v in VARIANTS] + ["hnswlib"]:
+    names = [v.format(**fill) for v in VARIANTS] + ["hnswlib"]
+    for name in [n for n in names if not only or n.split(",")[0].rstrip("0123456789") in only]:
         start = time.perf_counter()
         search, grid = _variant(name, split.base)
         build = time.perf_counter() - start
@@ -198,7 +200,7 @@ def hnsw_variants(set_name: str | None = None, queries: int = 1000, k: int = 10)
                 if rec >= 0.95 and (best is None or qps > best["qps_single"]):
                     best = {"setting": str(setting), "recall": rec, "qps_single": qps}
         rows.append({"structure": name, "build_seconds": build, "best_at_0.95": best})
-    ref = next(r["best_at_0.95"] for r in rows if r["structure"] == "hnswlib")
+    ref = next((r["best_at_0.95"] for r in rows if r["structure"] == "hnswlib"), None)
     table = ["| structure | build s | setting | recall@10 | QPS (1 thread) | vs hnswlib |",
              "|---|---|---|---|---|---|"]
     for r in rows:
@@ -365,6 +367,7 @@ if __name__ == "__main__":
     elif "--tune-check" in sys.argv:
         tune_check(_set_arg())
     elif "--variants" in sys.argv:
-        hnsw_variants(_set_arg())
+        only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else ()
+        hnsw_variants(_set_arg(), only=tuple(only))
     else:
         run(quick="--quick" in sys.argv, set_name=_set_arg())
