@@ -33,10 +33,10 @@ def test_vectors_vocabulary_and_metadata(built, lee_docs):
     assert built.words == vocab.words and np.array_equal(built.counts, vocab.counts)
     assert built.shape == (len(vocab), 24) and built.matrix.dtype == np.float32
     meta = built.metadata
-    assert meta["params"]["svd"] == {"dim": 24, "eig": 0.5, "algorithm": "randomized",
+    assert meta["params"]["svd"] == {"dim": 24, "eig": 0.0, "algorithm": "randomized",
                                      "seed": 1, "oversample": 20, "power_iters": 4}
     assert meta["params"]["pmi"] == {"weighting": "ppmi", "cds": 0.75, "shift": 1.0}
-    assert meta["params"]["count"]["window"] == 2
+    assert meta["params"]["count"]["window"] == 5 and meta["params"]["preset"] == "embedkit"
     assert meta["stats"]["tokens"] == sum(map(len, lee_docs))
     assert meta["stats"]["documents"] == len(lee_docs)
     assert meta["stats"]["vocabulary"] == len(vocab)
@@ -44,8 +44,13 @@ def test_vectors_vocabulary_and_metadata(built, lee_docs):
                                     "svd_s"}
     sv = meta["_arrays"]["singular_values"]
     assert sv.shape == (24,) and np.all(np.diff(sv) <= 0)
-    # p = 0.5: each column's norm is sqrt(S) (U has orthonormal columns)
-    np.testing.assert_allclose(np.linalg.norm(built.matrix, axis=0), np.sqrt(sv), rtol=1e-4)
+    # p = 0: the columns are those of U, orthonormal
+    np.testing.assert_allclose(np.linalg.norm(built.matrix, axis=0), 1.0, rtol=1e-4)
+    levy = build_ppmi_svd(lee_docs, min_count=3, dim=8, preset="levy2015")
+    assert levy.metadata["params"]["count"]["window"] == 2
+    # p = 0.5: each column's norm is sqrt(S)
+    np.testing.assert_allclose(np.linalg.norm(levy.matrix, axis=0),
+                               np.sqrt(levy.metadata["_arrays"]["singular_values"]), rtol=1e-4)
 
 
 def test_same_seed_byte_identical(built, lee_docs):

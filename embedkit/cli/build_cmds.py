@@ -63,7 +63,8 @@ def _save(vectors, name: str, home: str | None, force: bool, as_json: bool) -> N
 def ppmi(
     corpus: list[Path] = CORPUS_ARG,
     name: str = NAME_OPT,
-    window: int = typer.Option(None, help="Context words on each side (K) [default: 2].",
+    window: int = typer.Option(None, help="Context words on each side (K) [default: 5; "
+                               "levy2015/lecture presets: 2].",
                                show_default=False),
     context: str = typer.Option("window", help="Context type: window (K words each side), "
                                 "left / right (the single word before / after: bigrams), "
@@ -81,16 +82,18 @@ def ppmi(
                                 "[default: 1 for pmi/ppmi, 5 for sppmi].", show_default=False),
     dim: int = typer.Option(300, help="Dimensions kept by the SVD."),
     eig: float = typer.Option(None, help="Eigenvalue weighting p: vectors U*S^p "
-                              "[default: 0.5; lecture preset: 1].", show_default=False),
+                              "[default: 0; levy2015 preset: 0.5; lecture preset: 1].",
+                              show_default=False),
     algorithm: str = typer.Option("randomized", help="SVD: randomized (Halko et al., fast) or "
                                   "arpack (scipy svds, exact)."),
     min_count: int = typer.Option(5, help="Keep words seen at least this many times."),
     max_vocab: int = typer.Option(None, help="Keep at most this many words (most frequent) "
                                   "[default: no limit].", show_default=False),
     memory: str = typer.Option("2G", help="Memory budget of the counting stage (e.g. 512M, 4G)."),
-    preset: str = typer.Option(None, help="levy2015 (Levy, Goldberg & Dagan 2015: PPMI, cds "
-                               "0.75, p 0.5) or lecture (PPMI without smoothing, U*S) "
-                               "[default: levy2015]; explicit options override it.",
+    preset: str = typer.Option(None, help="embedkit (PPMI, cds 0.75, window 5, p 0: best "
+                               "measured), levy2015 (Levy, Goldberg & Dagan 2015: window 2, "
+                               "p 0.5) or lecture (PPMI without smoothing, U*S) "
+                               "[default: embedkit]; explicit options override it.",
                                show_default=False),
     seed: int = typer.Option(0, help="Seed of every random step (SVD, subsampling)."),
     workers: int = typer.Option(2, help="Processes tokenising and threads counting."),
