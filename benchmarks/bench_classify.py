@@ -153,7 +153,7 @@ def run(quick: bool = False, time_budget: float = 600.0, threads: int = 1,
                     time_budget=time_budget, threads=threads, monitor="val_accuracy")
     name = "bench_classify_quick" if quick else "bench_classify"
     if part[1] > 1 or only:
-        name += f"_only-{only}" if only else f"_part{part[0]}"
+        name += f"_only-{only.replace(' ', '-')}" if only else f"_part{part[0]}"
     rows: list[dict[str, Any]] = []
     settings = {"data": str(data.source), "settings": {k: v for k, v in base.items()},
                 "threads_note": "1 torch thread: the 2 cores are shared with other jobs, and "
