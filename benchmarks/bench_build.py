@@ -255,6 +255,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     _log(results)
     write_results("bench_build" + ("_quick" if quick else ""), results, tables(results),
                   out_dir=RESULTS if not quick else Path(tempfile.mkdtemp()))
+    (RESULTS / "bench_build_partial.json").unlink(missing_ok=True)
     return results
 
 
