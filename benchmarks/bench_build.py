@@ -95,7 +95,8 @@ def compare_builds(corpus: Any, quick: bool) -> tuple[list[dict], Any]:
     ppmi_s = time.perf_counter() - start
     stored = store_set(ppmi, quick)
     start = time.perf_counter()
-    sgns = train_word2vec(corpus, sg=True, window=2, dim=dim, epochs=1 if quick else 5,
+    window = ppmi.metadata["params"]["count"]["window"]  # the same window for both
+    sgns = train_word2vec(corpus, sg=True, window=window, dim=dim, epochs=1 if quick else 5,
                           min_count=2, workers=2)
     sgns_s = time.perf_counter() - start
     shared = ppmi.subset(sgns.words)
