@@ -53,7 +53,7 @@ from embedkit.bench_methods import (
     peer_methods,
 )
 from embedkit.errors import EmbedkitError, UsageError
-from embedkit.index import exact_search
+from embedkit.index import exact_search, factory_string
 from embedkit.tune import recall_at as recall
 from embedkit.vectors import Vectors, unit_rows
 
@@ -217,6 +217,7 @@ def plan_methods(types: Sequence[str], peers: Sequence[str], size: int,
     """The methods to run, and a note for every peer that is not installed."""
     methods: list[Method] = []
     for kind in types:
+        factory_string(kind, size, 8)  # an unknown type fails here, before any build
         methods += faiss_methods(kind, size, quick)
     skipped = []
     for peer in peers:
