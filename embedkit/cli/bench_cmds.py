@@ -93,11 +93,13 @@ def index(
 def run_all(
     quick: bool = typer.Option(False, "--quick", help="Tiny data, seconds per benchmark."),
     out: str = typer.Option(None, "--out", "-o",
-                            help="Results folder [default: benchmarks/results]."),
+                            help="Also copy the results into this folder [default: they are "
+                                 "only in benchmarks/results]."),
     as_json: bool = json_option(),
 ) -> None:
     """Run every benchmark script in benchmarks/ (import, corpus, build, search, classify,
-    index, distributed: those that exist) and write benchmarks/results/<name>.json + .md.
+    index, distributed: those that exist, each in its own process) and write
+    benchmarks/results/bench_<name>.json + .md. Exit code 1 if one failed.
 
     Example: embedkit bench all --quick
     """
@@ -106,9 +108,11 @@ def run_all(
     done = run_suite(quick=quick, out_dir=out)
     if as_json:
         emit_json(done)
-        return
-    emit_table([[r["name"], r["status"], r.get("seconds"), r.get("note", "")] for r in done],
-               ["benchmark", "status", "seconds", "note"])
+    else:
+        emit_table([[r["name"], r["status"], r.get("seconds"), r.get("note", "")] for r in done],
+                   ["benchmark", "status", "seconds", "note"])
+    if any(r["status"] == "failed" for r in done):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
