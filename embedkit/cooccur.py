@@ -43,7 +43,10 @@ log = logging.getLogger("embedkit.cooccur")
 
 CONTEXTS = ("window", "left", "right", "document")
 WEIGHTINGS = ("uniform", "harmonic", "dynamic")
-_PAIR_BYTES = 4 + 4 + 8  # row id, column id, float64 weight
+COUNT_DTYPE = np.float32
+"""Counts are float32: a third less memory than float64; whole counts stay exact up to 2**24
+(16.7 M) per pair, beyond that they are rounded to 7 significant digits (harmless for PMI)."""
+_PAIR_BYTES = 4 + 4 + 4  # row id, column id, float32 weight
 _WORK_FACTOR = 3  # pair arrays, their masks and scipy's COO -> CSR copies
 
 
@@ -125,7 +128,7 @@ def _directed_pairs(ids: np.ndarray, doc: np.ndarray, config: CountConfig):
         mask = (doc[:-d] == doc[d:]) & (left >= 0) & (right >= 0)
         rows.append(left[mask])
         cols.append(right[mask])
-        vals.append(np.full(rows[-1].size, weights[d - 1]))
+        vals.append(np.full(rows[-1].size, weights[d - 1], dtype=COUNT_DTYPE))
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
@@ -139,11 +142,12 @@ def _directed_counts(ids: np.ndarray, boundaries: np.ndarray, vocab_size: int,
     if config.context == "document":
         known = ids >= 0
         shape = (vocab_size, first_doc + len(boundaries) - 1)
-        coo = sp.coo_matrix((np.ones(int(known.sum())), (ids[known], doc[known] + first_doc)),
-                            shape=shape)
+        coo = sp.coo_matrix((np.ones(int(known.sum()), dtype=COUNT_DTYPE),
+                             (ids[known], doc[known] + first_doc)), shape=shape)
         return coo.tocsr()
     rows, cols, vals = _directed_pairs(ids, doc, config)
-    return sp.coo_matrix((vals, (rows, cols)), shape=(vocab_size, vocab_size)).tocsr()
+    return sp.coo_matrix((vals, (rows, cols)), shape=(vocab_size, vocab_size),
+                         dtype=COUNT_DTYPE).tocsr()
 
 
 def _finish(directed: sp.csr_matrix, config: CountConfig) -> sp.csr_matrix:
@@ -173,7 +177,7 @@ def count_chunk(ids: np.ndarray, boundaries: np.ndarray, vocab_size: int,
 
     Returns
     -------
-    csr_matrix (vocab_size, vocab_size) float64 [or (vocab_size, first_doc + ndocs)].
+    csr_matrix (vocab_size, vocab_size) float32 [or (vocab_size, first_doc + ndocs)].
     Windows never cross a document boundary.
     """
     return _finish(_directed_counts(ids, boundaries, vocab_size, config, first_doc), config)
@@ -274,7 +278,7 @@ def count_cooccurrences(id_docs: Iterable[np.ndarray], vocab_size: int, config: 
 
     Returns
     -------
-    csr_matrix (vocab_size, vocab_size) float64, word x context [(vocab_size, ndocs) for
+    csr_matrix (vocab_size, vocab_size) float32, word x context [(vocab_size, ndocs) for
     ``context="document"``], canonical (sorted indices, no duplicates).
     """
     if vocab_size < 1:

@@ -52,7 +52,7 @@ def test_lsa_matches_numpy_on_real_documents(gensim_data):
     with open(gensim_data / "lee_background.cor", encoding="utf-8") as f:
         docs = [line.lower().split() for line in f][:12]
     result = lsa(docs, dim=4)
-    dense = result.term_document.toarray()
+    dense = result.term_document.toarray().astype(np.float64)
     assert dense.shape == (len(result.vocabulary), 12)
     # the term-document matrix holds each word's count in each document
     the = result.vocabulary.word_to_id["the"]

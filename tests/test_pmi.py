@@ -58,7 +58,7 @@ def test_every_option_equals_dense_numpy(weighting, cds, shift):
     config = PMIConfig(weighting, cds=cds, shift=shift)
     got = weight(counts, config)
     assert isinstance(got, sp.csr_matrix)
-    expected = dense_reference(counts.toarray(), weighting, cds, config.k)
+    expected = dense_reference(counts.toarray().astype(np.float64), weighting, cds, config.k)
     np.testing.assert_allclose(got.toarray(), expected, atol=1e-12)
     assert np.all(np.isfinite(got.data))
     if weighting in ("ppmi", "sppmi"):
@@ -72,7 +72,8 @@ def test_real_text_equals_dense(gensim_data):
     counts = count_cooccurrences((vocab.encode(d, oov="mark") for d in docs), len(vocab),
                                  CountConfig(window=2))
     for config in (PMIConfig(), PMIConfig("sppmi", cds=1.0)):
-        expected = dense_reference(counts.toarray(), config.weighting, config.cds, config.k)
+        dense = counts.toarray().astype(np.float64)
+        expected = dense_reference(dense, config.weighting, config.cds, config.k)
         np.testing.assert_allclose(weight(counts, config).toarray(), expected, atol=1e-10)
 
 
