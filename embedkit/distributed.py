@@ -76,7 +76,7 @@ from embedkit.build import (
     read_tokens,
     resolve_preset,
 )
-from embedkit.cooccur import CountConfig, count_chunk, iter_chunks, merge
+from embedkit.cooccur import COUNT_DTYPE, CountConfig, count_chunk, iter_chunks, merge
 from embedkit.corpus import Corpus, CorpusConfig, CorpusStats
 from embedkit.errors import EmbedkitError, InputFormatError, NotFoundError, UsageError
 from embedkit.pmi import PMIConfig, weight
@@ -355,7 +355,7 @@ def count_shard(tokens: ShardTokens, vocab: Vocabulary, config: CountConfig,
         ids = np.where(discard_mask(ids, keep, CounterDraws(config.seed, first_token)), -1, ids)
     docs = np.split(ids.astype(np.int32), tokens.boundaries[1:-1]) if ids.size else []
     cols = first_doc if config.context == "document" else len(vocab)
-    total = sp.csr_matrix((len(vocab), cols))
+    total = sp.csr_matrix((len(vocab), cols), dtype=COUNT_DTYPE)
     for chunk in iter_chunks(docs, config.chunk_tokens()):
         part = count_chunk(chunk.ids, chunk.boundaries, len(vocab), config,
                            first_doc + chunk.first_doc)
@@ -368,7 +368,7 @@ def _nnz(matrix: sp.spmatrix) -> int:
 
 
 def _pad_columns(matrix: sp.csr_matrix, cols: int) -> sp.csr_matrix:
-    return merge([matrix, sp.csr_matrix((matrix.shape[0], cols))])
+    return merge([matrix, sp.csr_matrix((matrix.shape[0], cols), dtype=matrix.dtype)])
 
 
 def _row_band(matrix: sp.csr_matrix, start: int, end: int) -> sp.csr_matrix:

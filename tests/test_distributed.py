@@ -157,7 +157,9 @@ def test_imdb_archive_member_groups(client, shared_data):
     assert sum(s["documents"] for s in shards.summaries) == 100
     np.testing.assert_array_equal(counts.indptr, ref_counts.indptr)
     np.testing.assert_array_equal(counts.indices, ref_counts.indices)
-    np.testing.assert_allclose(counts.data, ref_counts.data, rtol=1e-12)  # 1/d sums reorder
+    assert counts.dtype == ref_counts.dtype == np.float32
+    # float32 sums of 1/d weights added in another order: equal to rounding only
+    np.testing.assert_allclose(counts.data, ref_counts.data, rtol=1e-6)
 
 
 def test_subsampling_does_not_depend_on_sharding(client, lee):
