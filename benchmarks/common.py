@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,8 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration):
         info["cpu"] = platform.processor()
     for mod in ("faiss", "gensim", "scipy", "h5py", "hnswlib", "annoy", "torch"):
-        try:
+        with suppress(ImportError):
             info[mod] = getattr(__import__(mod), "__version__", "?")
-        except ImportError:
-            pass
     try:
         import embedkit
 

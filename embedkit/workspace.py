@@ -115,7 +115,8 @@ def list_indexes(folder: Path) -> list[dict[str, Any]]:
     return out
 
 
-def describe(name_or_path: str | os.PathLike, home: str | os.PathLike | None = None) -> dict[str, Any]:
+def describe(name_or_path: str | os.PathLike,
+             home: str | os.PathLike | None = None) -> dict[str, Any]:
     """What `embedkit info` shows: size, dim, provenance, disk size and indexes."""
     path = store_path(name_or_path, home)
     with open_h5(path) as h5:

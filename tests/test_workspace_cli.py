@@ -102,8 +102,9 @@ def test_force_keeps_old_set_until_new_is_complete(glove_set, home):
 
 
 def test_every_command_has_help_with_an_example():
-    from embedkit.cli import app
     from typer.main import get_command
+
+    from embedkit.cli import app
 
     root = get_command(app)
     for name, command in root.commands.items():

@@ -8,6 +8,7 @@ data) or 2 (bad usage), never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import sys
@@ -64,10 +65,13 @@ app = typer.Typer(
 )
 
 
-class _StderrFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
+class _StderrHandler(logging.Handler):
+    """Log lines to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        return prefix + record.getMessage()
+        with contextlib.suppress(ValueError, OSError):  # a closed stderr: nowhere to report
+            sys.stderr.write(prefix + record.getMessage() + "\n")
 
 
 def _version(value: bool) -> None:
@@ -78,9 +82,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or info logs (warnings and errors still show)."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q",
+        help="No progress bars or info logs (warnings and errors still show).",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs on stderr."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Build, import, store, search and use word embeddings.
 
@@ -88,9 +97,7 @@ def _root(
     """
     logger = logging.getLogger("embedkit")
     logger.handlers.clear()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_StderrFormatter())
-    logger.addHandler(handler)
+    logger.addHandler(_StderrHandler())
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
     progress.enable(not quiet and sys.stderr.isatty())
