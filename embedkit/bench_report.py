@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from embedkit.index import atomic_write_bytes
+from embedkit.units import human_bytes as _human_bytes
 
 
 def best_point(methods: list[dict], name: str, threshold: float, k: int,
@@ -151,14 +152,7 @@ def _num(value: float | None) -> str:
 
 
 def human_bytes(n: int | None) -> str:
-    if not n:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+    return _human_bytes(n, missing="-")
 
 
 def plot_recall_qps(results: dict, path: Path) -> Path:

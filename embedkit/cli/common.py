@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from embedkit.units import human_bytes  # noqa: F401 - re-exported for the commands
+
 HOME_HELP = "Workspace folder holding the named sets [default: $EMBEDKIT_HOME, else ./indexes]."
 
 
@@ -66,14 +68,3 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return "" if value is None else str(value)
-
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
