@@ -260,6 +260,34 @@ def run(quick: bool = False) -> dict[str, Any]:
     return results
 
 
+def same_vocabulary(quick: bool = False, window: int = 5, min_count: int = 10) -> dict:
+    """The quality target with one vocabulary for both: PPMI-SVD (default preset: window 5,
+    p = 0) and gensim skip-gram (same window, 5 epochs, 2 workers), both with
+    ``min_count`` 10, so both answer exactly the same benchmark questions. Also the
+    harmonic (1/d) window weighting. Writes ``results/bench_build_same_vocab.{json,md}``."""
+    corpus = _corpus(quick)
+    dim = 50 if quick else 300
+    rows = []
+    for name, options in (("ppmi-svd", {}), ("ppmi-svd harmonic",
+                                             {"window_weighting": "harmonic"})):
+        start = time.perf_counter()
+        vectors = build_ppmi_svd(corpus, min_count=min_count, window=window, dim=dim,
+                                 workers=2, memory="3G", **options)
+        rows.append({"method": name, "build_s": round(time.perf_counter() - start, 1),
+                     "words": len(vectors), **evaluate(vectors.words, vectors.matrix)})
+    start = time.perf_counter()
+    sgns = train_word2vec(corpus, sg=True, window=window, dim=dim, epochs=1 if quick else 5,
+                          min_count=min_count, workers=2)
+    rows.append({"method": "gensim sgns", "build_s": round(time.perf_counter() - start, 1),
+                 "words": len(sgns), **evaluate(sgns.words, sgns.matrix)})
+    keys = list(rows[0])
+    data = {"window": window, "min_count": min_count, "dim": dim, "rows": rows}
+    write_results("bench_build_same_vocab" + ("_quick" if quick else ""), data,
+                  markdown_table([[r[k] for k in keys] for r in rows], keys),
+                  out_dir=RESULTS if not quick else Path(tempfile.mkdtemp()))
+    return data
+
+
 def tables(results: dict[str, Any]) -> str:
     keys = ["method", "build_s", "words", "ws353", "ws353_pairs", "simlex999",
             "simlex999_pairs", "analogy", "analogy_questions"]
@@ -282,4 +310,15 @@ def _log(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=2, default=str))
+    if "--scaling" in sys.argv:  # only the build-time-vs-size curve (a few minutes)
+        read = read_tokens(_corpus(False), TokenizerConfig(), 2)
+        rows = scaling(read, False)
+        plot_scaling(rows, RESULTS / "bench_build_scaling.png")
+        keys = list(rows[0])
+        write_results("bench_build_scaling", {"scaling": rows},
+                      markdown_table([[r[k] for k in keys] for r in rows], keys))
+        print(json.dumps(rows, indent=2))
+    elif "--same-vocab" in sys.argv:
+        print(json.dumps(same_vocabulary(quick="--quick" in sys.argv), indent=2, default=str))
+    else:
+        print(json.dumps(run(quick="--quick" in sys.argv), indent=2, default=str))
