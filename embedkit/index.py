@@ -399,6 +399,8 @@ def exact_search(unit: np.ndarray, queries: np.ndarray, k: int,
     n = unit.shape[0]
     k_eff = min(k, n)
     nq = queries.shape[0]
+    if nq >= _FAISS_BATCH and n:
+        return _exact_search_faiss(unit, queries, k, _local_ids(blocked, ids_map, n), ids_map)
     ids = np.full((nq, k), -1, dtype=np.int64)
     scores = np.full((nq, k), -np.inf, dtype=np.float32)
     local_block = _local_ids(blocked, ids_map, n)
@@ -414,6 +416,34 @@ def exact_search(unit: np.ndarray, queries: np.ndarray, k: int,
         ids[lo:lo + step, :k_eff] = np.where(found, mapped, -1)
         scores[lo:lo + step, :k_eff] = top_scores
     return Neighbours(ids, scores)
+
+
+# From this many queries on, FAISS's knn (BLAS product + C heaps on all cores) beats
+# numpy's product + argpartition: measured 0.30 s vs 0.61 s for 1,000 queries over
+# 111,564 x 300 on an idle 2-core machine; for one query numpy is faster.
+_FAISS_BATCH = 32
+
+
+def _exact_search_faiss(unit: np.ndarray, queries: np.ndarray, k: int,
+                        local_block: np.ndarray, ids_map: np.ndarray | None) -> Neighbours:
+    """:func:`exact_search` through ``faiss.knn``; blocked rows are fetched and dropped."""
+    n = unit.shape[0]
+    wide = min(n, k + local_block.size)
+    scores, top = faiss.knn(np.ascontiguousarray(queries, dtype=np.float32),
+                            np.ascontiguousarray(unit, dtype=np.float32), wide,
+                            metric=faiss.METRIC_INNER_PRODUCT)
+    if local_block.size:
+        scores = np.where(np.isin(top, local_block), -np.inf, scores).astype(np.float32)
+    order = np.lexsort((top, -scores), axis=-1)[:, :k]  # score desc, then lower id
+    top = np.take_along_axis(top, order, 1)
+    scores = np.take_along_axis(scores, order, 1)
+    found = np.isfinite(scores) & (top >= 0)
+    mapped = top if ids_map is None else ids_map[np.maximum(top, 0)]
+    ids = np.full((queries.shape[0], k), -1, dtype=np.int64)
+    out = np.full((queries.shape[0], k), -np.inf, dtype=np.float32)
+    ids[:, :order.shape[1]] = np.where(found, mapped, -1)
+    out[:, :order.shape[1]] = np.where(found, scores, -np.inf)
+    return Neighbours(ids, out)
 
 
 def top_k(sims: np.ndarray, k: int) -> np.ndarray:
