@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def peer_available(peer: str) -> bool:
 
 
 @dataclass
-class Method:
+class Method(ABC):
     """One build configuration of one library; ``values`` is its search-parameter sweep."""
 
     name: str
@@ -53,18 +54,20 @@ class Method:
         """The search-parameter values to measure for ``k`` neighbours."""
         return self.values
 
+    @abstractmethod
     def build(self, unit: np.ndarray, threads: int) -> None:
-        raise NotImplementedError
+        """Build the index over unit rows with ``threads`` threads."""
 
+    @abstractmethod
     def batch(self, queries: np.ndarray, k: int, value: int) -> np.ndarray:
-        raise NotImplementedError
+        """Row ids (nq, k) of the ``k`` nearest rows at search-parameter ``value``."""
 
     def single(self, query: np.ndarray, k: int, value: int) -> np.ndarray:
         return self.batch(query[None, :], k, value)[0]
 
+    @abstractmethod
     def save(self, folder: Path) -> int:
         """Write the index to ``folder``; returns the bytes on disk."""
-        raise NotImplementedError
 
 
 @dataclass
