@@ -112,6 +112,13 @@ def test_bad_inputs(corpus, stored, tmp_path):
     assert "unknown model 'lstmm'; valid: flatten, avgpool" in line
     _error_line(run_cli("classify", "train", corpus, "--vectors", "nope", "-o", out), 1)
     _error_line(run_cli("classify", "train", corpus, "--optimizer", "sgd", *FAST, "-o", out), 2)
+    line = _error_line(run_cli("classify", "train", corpus, "--pooling", "min", "-o", out), 2)
+    assert "unknown pooling 'min'; valid: last, max, mean" in line
+    line = _error_line(run_cli("classify", "train", corpus, "--model", "cnn", "--pooling", "max",
+                               *FAST, "-o", out), 2)
+    assert "pooling 'max' is for recurrent models" in line
+    line = _error_line(run_cli("classify", "train", corpus, "--normalize", "l2", "-o", out), 2)
+    assert "unknown normalize 'l2'" in line
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     line = _error_line(run_cli("classify", "evaluate", tmp_path / "junk.pt", corpus), 1)
     assert "not an embedkit classifier" in line

@@ -110,6 +110,27 @@ def test_embedding_starts_from_stored_vectors(pang_lee, fasttext_vectors):
     assert not np.allclose(weight[words["film"]], kv["film"])  # fine-tuned: moved
 
 
+@pytest.mark.parametrize("normalize", ["unit", "scale"])
+def test_normalized_embedding_starts_from_rescaled_vectors(pang_lee, fasttext_vectors,
+                                                           normalize):
+    kv, vectors = fasttext_vectors
+    config = ClassifierConfig(model="avgpool", epochs=1, normalize=normalize,
+                              **{**TINY, "embedding_dim": None})
+    result = train_classifier(pang_lee, config, vectors)
+    words = result.classifier.vocabulary.word_index
+    weight = result.classifier.network.embedding.weight.detach().numpy()
+    covered = [w for w in words if w in kv.key_to_index]
+    stored = kv[covered]
+    if normalize == "unit":  # gensim's own unit vectors are the reference
+        expected = np.stack([kv.get_vector(w, norm=True) for w in covered])
+    else:
+        expected = stored / np.linalg.norm(stored, axis=1).mean()
+    assert np.allclose(weight[[words[w] for w in covered]], expected, atol=1e-6)
+    assert not weight[0].any()
+    with pytest.raises(UsageError, match="unknown normalize 'l1'; valid: none, unit, scale"):
+        ClassifierConfig(normalize="l1")
+
+
 def test_set_embedding_checks_shape(fasttext_vectors):
     _, vectors = fasttext_vectors
     net = build_model(model_config("lstm", EmbeddingConfig(10, 50), 1, 20))
@@ -141,9 +162,37 @@ def test_keras_initialisation():
         model_config("lstm", EmbeddingConfig(100, 8), 1, 20, init="he")
 
 
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_recurrent_pooling_reads_only_real_tokens(pooling):
+    torch.manual_seed(0)
+    config = model_config("bigru", EmbeddingConfig(50, 6), 1, 9, units=4, pooling=pooling)
+    net = build_model(config).eval()
+    ids = torch.tensor([[0, 0, 0, 5, 7, 9, 3, 2, 8], [0] * 6 + [4, 4, 11], [0] * 9])
+    with torch.no_grad():
+        outputs = net.rnn(net.embedding(ids))[0].numpy()
+        got = net(ids).numpy()
+    expected = []
+    for row, out in zip(ids.numpy(), outputs, strict=True):  # numpy over the real tokens
+        real = out[row != 0]
+        pooled = np.zeros(8, np.float32) if not len(real) else (
+            real.max(0) if pooling == "max" else real.mean(0))
+        expected.append(pooled @ net.out.weight.detach().numpy().T + net.out.bias.detach().numpy())
+    assert np.allclose(got, np.array(expected), atol=1e-6)
+    packed = build_model(model_config("bigru", EmbeddingConfig(50, 6), 1, 9, units=4,
+                                      pooling=pooling, packed=True))
+    packed.load_state_dict(net.state_dict())
+    shorter = ids[:2, 3:]  # packing skips padding exactly: less padding, same answer
+    with torch.no_grad():
+        assert torch.allclose(packed.eval()(ids[:2]), packed(shorter), atol=1e-6)
+    with pytest.raises(UsageError, match="unknown pooling 'min'; valid: last, max, mean"):
+        model_config("lstm", EmbeddingConfig(50, 6), 1, 9, pooling="min")
+    with pytest.raises(UsageError, match="pooling 'max' is for recurrent models"):
+        model_config("cnn", EmbeddingConfig(50, 6), 1, 9, pooling="max")
+
+
 def test_deterministic_and_save_load(pang_lee, tmp_path):
     config = ClassifierConfig(model="gru", epochs=2, seed=7, bidirectional=True, layers=2,
-                              dropout=0.2, **TINY)
+                              dropout=0.2, pooling="max", **TINY)
     first, second = (train_classifier(pang_lee, config) for _ in range(2))
     texts = pang_lee.texts
     assert np.array_equal(first.classifier.logits(texts), second.classifier.logits(texts))

@@ -16,6 +16,9 @@ INSTALL_HINT = "pip install 'embedkit[classify]'"
 NETWORK_NAMES = ("flatten", "avgpool", "rnn", "lstm", "gru", "birnn", "bilstm", "bigru", "cnn")
 """The PyTorch models (:mod:`embedkit.classify.models`), named here so that checking a
 name needs no PyTorch."""
+RECURRENT_NAMES = ("rnn", "lstm", "gru", "birnn", "bilstm", "bigru")
+POOLINGS = ("last", "max", "mean")
+"""What a recurrent model's output layer reads: its last state, or a max/mean over tokens."""
 
 
 def require(module: str) -> ModuleType:

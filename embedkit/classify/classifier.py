@@ -23,7 +23,13 @@ import numpy as np
 
 from embedkit.atomic import write_bytes
 from embedkit.classify import preprocess as pp
-from embedkit.classify.backend import NETWORK_NAMES, require, setup_torch
+from embedkit.classify.backend import (
+    NETWORK_NAMES,
+    POOLINGS,
+    RECURRENT_NAMES,
+    require,
+    setup_torch,
+)
 from embedkit.classify.baselines import BASELINE_NAMES, BaselineConfig, LinearBaseline
 from embedkit.classify.datasets import LabelledTexts
 from embedkit.classify.metrics import majority_accuracy, multi_label_metrics, single_label_metrics
@@ -33,6 +39,7 @@ log = logging.getLogger("embedkit.classify")
 FORMAT = "embedkit.classifier"
 FORMAT_VERSION = 1
 DEFAULT_EMBEDDING_DIM = 32
+NORMALIZATIONS = ("none", "unit", "scale")
 
 
 MODEL_NAMES = (*NETWORK_NAMES, *BASELINE_NAMES)
@@ -65,6 +72,7 @@ class ClassifierConfig:
     embedding_dim: int | None = None
     freeze: bool = True
     oov: str = "zeros"
+    normalize: str = "none"
     units: int = 32
     layers: int = 1
     bidirectional: bool = False
@@ -85,7 +93,18 @@ class ClassifierConfig:
     monitor: str = "val_loss"
     packed: bool = False
     init: str = "keras"
+    pooling: str = "last"
     threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.normalize not in NORMALIZATIONS:
+            raise UsageError(f"unknown normalize {self.normalize!r}; valid: "
+                             f"{', '.join(NORMALIZATIONS)}")
+        if self.pooling not in POOLINGS:
+            raise UsageError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
+        if self.pooling != "last" and self.model not in RECURRENT_NAMES:
+            raise UsageError(f"pooling {self.pooling!r} is for recurrent models; "
+                             f"{self.model!r} pools on its own (leave out --pooling)")
 
 
 @dataclass
@@ -305,12 +324,13 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
     embedding = models.EmbeddingConfig(len(vocab), dim, config.freeze and vectors is not None)
     mconfig = models.model_config(config.model, embedding, labels.outputs, config.maxlen,
                                   config.units, config.layers, config.bidirectional,
-                                  config.dropout, config.padding, config.packed, config.init)
+                                  config.dropout, config.padding, config.packed, config.init,
+                                  config.pooling)
     network = models.build_model(mconfig)
     coverage = None
     if vectors is not None:
         matrix, cov = vectors.embedding_matrix(vocab.word_index, oov=config.oov, seed=config.seed)
-        network.set_embedding(_full_rows(matrix, len(vocab)))
+        network.set_embedding(normalize_rows(_full_rows(matrix, len(vocab)), config.normalize))
         coverage = {"found": cov.found, "subword": cov.subword, "total": cov.total,
                     "fraction": cov.fraction, "missing_sample": cov.missing[:20]}
         log.info("vectors cover %d of %d vocabulary words (%.1f%%)", cov.found + cov.subword,
@@ -329,6 +349,27 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
                   tconfig)
     network.cpu()
     return classifier, history, coverage
+
+
+def normalize_rows(matrix: np.ndarray, how: str) -> np.ndarray:
+    """Stored vectors rescaled for an embedding layer (zero rows stay zero).
+
+    "none" keeps them as stored; "unit" gives every row length 1; "scale" divides the
+    whole matrix by its mean row length (relative lengths kept). PPMI-SVD rows without
+    the singular values (eigenvalue weight p = 0) are ~100x shorter than a Keras-initialised
+    layer's, which a frozen layer cannot make up for.
+    """
+    if how not in NORMALIZATIONS:
+        raise UsageError(f"unknown normalize {how!r}; valid: {', '.join(NORMALIZATIONS)}")
+    if how == "none":
+        return matrix
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    nonzero = norms[:, 0] > 0
+    if not nonzero.any():
+        return matrix
+    if how == "unit":
+        return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    return (matrix / norms[nonzero].mean()).astype(np.float32)
 
 
 def _full_rows(matrix: np.ndarray, rows: int) -> np.ndarray:

@@ -7,7 +7,10 @@ Three classes, each built from a frozen config saved with its weights:
 - :class:`RecurrentClassifier`: SimpleRNN, LSTM or GRU (``cell``), stacked (``layers``),
   optionally bidirectional. As in Keras without masking, texts are pre-padded so the
   forward state ends on the last real token; ``packed=True`` skips the padding exactly
-  (packed sequences), which is about 8x slower on CPU and so not the default.
+  (packed sequences), which is about 8x slower on CPU and so not the default. The dense
+  layer reads the last state (``pooling="last"``, Keras' default) or the maximum or mean
+  of the top layer's outputs over the real tokens (``"max"``, ``"mean"``; padding masked
+  out), which also spares a bidirectional layer's backward state the run through padding.
 - :class:`ConvClassifier`: 1-D CNN with max pooling (Chollet 6.4).
 
 Weights start as Keras starts them (the recipe behind Chollet's published numbers):
@@ -26,9 +29,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from embedkit.classify.backend import NETWORK_NAMES
+from embedkit.classify.backend import NETWORK_NAMES, POOLINGS
 from embedkit.errors import DimensionMismatchError, UsageError
 
 RECURRENT = {"rnn": ("rnn", False), "lstm": ("lstm", False), "gru": ("gru", False),
@@ -72,6 +75,7 @@ class RecurrentConfig:
     padding: str = "pre"
     packed: bool = False
     init: str = "keras"  # or "torch": PyTorch's defaults, to measure what the recipe buys
+    pooling: str = "last"  # or "max" / "mean" over the real tokens' outputs
 
 
 @dataclass(frozen=True)
@@ -174,12 +178,30 @@ class RecurrentClassifier(_Base):
                         param[units:2 * units] = 1.0  # gates i, f, g, o: forget bias 1
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        _, state = self.rnn(self._packed(ids) if self.config.packed else self.embedding(ids))
+        inputs = self._packed(ids) if self.config.packed else self.embedding(ids)
+        outputs, state = self.rnn(inputs)
+        if self.config.pooling != "last":
+            return self.out(self.dropout(self._pool(outputs, ids)))
         if isinstance(state, tuple):
             state = state[0]
         directions = 2 if self.config.bidirectional else 1
         last = torch.cat(list(state[-directions:]), dim=1)
         return self.out(self.dropout(last))
+
+    def _pool(self, outputs: Any, ids: torch.Tensor) -> torch.Tensor:
+        """Max or mean of the top layer's outputs over the real (non-padding) tokens."""
+        if self.config.packed:  # tokens were moved to the front: the first `length` steps
+            outputs, lengths = pad_packed_sequence(outputs, batch_first=True,
+                                                   total_length=ids.shape[1])
+            steps = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
+            mask = steps < lengths.to(ids.device).unsqueeze(1)
+        else:
+            mask = ids != 0
+        mask = mask.unsqueeze(2)
+        if self.config.pooling == "max":
+            pooled = outputs.masked_fill(~mask, float("-inf")).amax(dim=1)
+            return torch.where(mask.any(dim=1), pooled, torch.zeros_like(pooled))
+        return (outputs * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
     def _packed(self, ids: torch.Tensor) -> torch.Tensor:
         """Embedded tokens without their padding (exact, but ~8x slower on CPU)."""
@@ -227,24 +249,29 @@ _KINDS = {"pooled": PooledConfig, "recurrent": RecurrentConfig, "conv": ConvConf
 def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: int,
                  units: int = 32, layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, padding: str = "pre", packed: bool = False,
-                 init: str = "keras") -> Any:
+                 init: str = "keras", pooling: str = "last") -> Any:
     """The config of model ``name`` (see :data:`MODEL_NAMES`)."""
     if name not in MODEL_NAMES:
         raise UsageError(f"unknown model {name!r}; valid: {', '.join(MODEL_NAMES)}")
     if init not in INITS:
         raise UsageError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
+    if pooling not in POOLINGS:
+        raise UsageError(f"unknown pooling {pooling!r}; valid: {', '.join(POOLINGS)}")
     if not 0.0 <= dropout < 1.0:
         raise UsageError(f"dropout must be in [0, 1), got {dropout}")
     if units < 1 or layers < 1 or embedding.dim < 1:
         raise UsageError("units, layers and the embedding dimension must be at least 1")
+    if pooling != "last" and name not in RECURRENT:  # also checked by ClassifierConfig
+        raise UsageError(f"pooling {pooling!r} is for recurrent models; {name!r} pools "
+                         "on its own (leave out --pooling)")
     if name in ("flatten", "avgpool"):
-        pooling = "flatten" if name == "flatten" else "average"
-        return PooledConfig(embedding, outputs, maxlen, pooling, units, dropout)
+        kind = "flatten" if name == "flatten" else "average"
+        return PooledConfig(embedding, outputs, maxlen, kind, units, dropout)
     if name == "cnn":
         return ConvConfig(embedding, outputs, filters=units, dropout=dropout)
     cell, bi = RECURRENT[name]
     return RecurrentConfig(embedding, outputs, cell, units, layers, bi or bidirectional,
-                           dropout, padding, packed, init)
+                           dropout, padding, packed, init, pooling)
 
 
 def build_model(config: Any) -> _Base:

@@ -30,6 +30,9 @@ def train(
     freeze: bool = typer.Option(True, "--freeze/--fine-tune",
                                 help="Keep stored vectors fixed, or train them too."),
     oov: str = typer.Option("zeros", help="Rows of words the set lacks: zeros or random."),
+    normalize: str = typer.Option("none", help="Rescale the stored vectors first: none, "
+                                  "unit (every row length 1) or scale (the mean row length "
+                                  "1, relative lengths kept)."),
     max_words: int = typer.Option(10_000, help="Vocabulary: most frequent training words "
                                   "(features for the baselines)."),
     maxlen: int = typer.Option(500, help="Tokens per text (padded or cut)."),
@@ -44,6 +47,9 @@ def train(
                                   "stacked layers)."),
     packed: bool = typer.Option(False, help="Skip padding exactly with packed sequences "
                                 "(slower on CPU)."),
+    pooling: str = typer.Option("last", help="Recurrent models: what the output layer reads: "
+                                "last (the final state, as Keras), max or mean (of the "
+                                "outputs over the real tokens, padding masked out)."),
     init: str = typer.Option("keras", help="Recurrent weights: keras (Glorot, orthogonal, "
                              "forget bias 1) or torch (PyTorch's defaults)."),
     ngrams: int = typer.Option(1, help="Baselines: word n-grams up to this length."),
@@ -84,11 +90,13 @@ def train(
 
     config = ClassifierConfig(
         model=model, max_words=max_words, maxlen=maxlen, truncating=truncating,
-        embedding_dim=embedding_dim, freeze=freeze, oov=oov, units=units, layers=layers,
+        embedding_dim=embedding_dim, freeze=freeze, oov=oov, normalize=normalize, units=units,
+        layers=layers,
         bidirectional=bidirectional, dropout=dropout, ngrams=ngrams, C=c,
         validation=validation, test=test, tokenizer={"lowercase": lowercase},
         optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, patience=patience,
-        clip_norm=clip_norm, seed=seed, packed=packed, threads=threads, init=init)
+        clip_norm=clip_norm, seed=seed, packed=packed, threads=threads, init=init,
+        pooling=pooling)
     report = train_files(data, output, config, vectors, home, test_data,
                          _read_options(fmt, text_column, label_column, delimiter, encoding),
                          history, plot)
