@@ -190,6 +190,24 @@ def test_recurrent_pooling_reads_only_real_tokens(pooling):
         model_config("cnn", EmbeddingConfig(50, 6), 1, 9, pooling="max")
 
 
+def test_embedding_dropout_only_while_training():
+    config = model_config("cnn", EmbeddingConfig(40, 8, dropout=0.5), 1, 40)
+    net = build_model(config)
+    ids = torch.randint(2, 40, (6, 40))
+    with torch.no_grad():
+        plain = net.embedding(ids)
+        dropped = net.train().embed(ids)
+        kept = dropped != 0
+        assert 0.3 < kept.float().mean() < 0.7  # about half the features zeroed
+        assert torch.allclose(dropped[kept], 2 * plain[kept])  # the rest scaled by 1/(1-p)
+        assert torch.equal(net.eval().embed(ids), plain)
+        assert torch.equal(net(ids), net(ids))
+    with pytest.raises(UsageError, match=r"dropout rates must be in \[0, 1\)"):
+        model_config("lstm", EmbeddingConfig(40, 8, dropout=1.0), 1, 40)
+    with pytest.raises(UsageError, match="--embedding-dropout -0.1"):
+        ClassifierConfig(embedding_dropout=-0.1)
+
+
 def test_deterministic_and_save_load(pang_lee, tmp_path):
     config = ClassifierConfig(model="gru", epochs=2, seed=7, bidirectional=True, layers=2,
                               dropout=0.2, pooling="max", **TINY)

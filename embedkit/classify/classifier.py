@@ -77,6 +77,7 @@ class ClassifierConfig:
     layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0
+    embedding_dropout: float = 0.0
     ngrams: int = 1
     C: float = 0.0
     validation: float = 0.2
@@ -102,6 +103,9 @@ class ClassifierConfig:
                              f"{', '.join(NORMALIZATIONS)}")
         if self.pooling not in POOLINGS:
             raise UsageError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
+        if not (0.0 <= self.dropout < 1.0 and 0.0 <= self.embedding_dropout < 1.0):
+            raise UsageError(f"dropout rates must be in [0, 1), got --dropout {self.dropout} "
+                             f"and --embedding-dropout {self.embedding_dropout}")
         if self.pooling != "last" and self.model not in RECURRENT_NAMES:
             raise UsageError(f"pooling {self.pooling!r} is for recurrent models; "
                              f"{self.model!r} pools on its own (leave out --pooling)")
@@ -321,7 +325,8 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
 
     dim = config.embedding_dim or (vectors.dim if vectors is not None else DEFAULT_EMBEDDING_DIM)
     config = replace(config, embedding_dim=dim)
-    embedding = models.EmbeddingConfig(len(vocab), dim, config.freeze and vectors is not None)
+    embedding = models.EmbeddingConfig(len(vocab), dim, config.freeze and vectors is not None,
+                                       config.embedding_dropout)
     mconfig = models.model_config(config.model, embedding, labels.outputs, config.maxlen,
                                   config.units, config.layers, config.bidirectional,
                                   config.dropout, config.padding, config.packed, config.init,

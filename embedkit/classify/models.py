@@ -42,11 +42,15 @@ INITS = ("keras", "torch")
 
 @dataclass(frozen=True)
 class EmbeddingConfig:
-    """The embedding layer: ``vocab_size`` rows (0 = padding) of ``dim`` floats."""
+    """The embedding layer: ``vocab_size`` rows (0 = padding) of ``dim`` floats.
+
+    ``dropout`` zeroes embedded features at random while training (0 = none).
+    """
 
     vocab_size: int
     dim: int
     freeze: bool = False
+    dropout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,12 @@ def _dense(inputs: int, outputs: int) -> nn.Linear:
 class _Base(nn.Module):
     config: Any
 
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Embedded ids (n, length, dim), with the embedding dropout while training."""
+        rate = self.config.embedding.dropout
+        x = self.embedding(ids)
+        return nn.functional.dropout(x, rate, self.training) if rate else x
+
     def set_embedding(self, matrix: np.ndarray) -> None:
         """Start the embedding layer from ``matrix`` (vocab_size, dim) float32."""
         weight = self.embedding.weight
@@ -133,7 +143,7 @@ class PooledClassifier(_Base):
         self.embedding.weight.requires_grad_(not config.embedding.freeze)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        emb = self.embedding(ids)
+        emb = self.embed(ids)
         if self.config.pooling == "flatten":
             x = emb.flatten(1)
         else:
@@ -178,7 +188,7 @@ class RecurrentClassifier(_Base):
                         param[units:2 * units] = 1.0  # gates i, f, g, o: forget bias 1
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        inputs = self._packed(ids) if self.config.packed else self.embedding(ids)
+        inputs = self._packed(ids) if self.config.packed else self.embed(ids)
         outputs, state = self.rnn(inputs)
         if self.config.pooling != "last":
             return self.out(self.dropout(self._pool(outputs, ids)))
@@ -211,7 +221,7 @@ class RecurrentClassifier(_Base):
             shift = (width - lengths).unsqueeze(1)
             index = (torch.arange(width, device=ids.device).unsqueeze(0) + shift) % width
             ids = ids.gather(1, index)
-        return pack_padded_sequence(self.embedding(ids), lengths.cpu(), batch_first=True,
+        return pack_padded_sequence(self.embed(ids), lengths.cpu(), batch_first=True,
                                     enforce_sorted=False)
 
 
@@ -233,7 +243,7 @@ class ConvClassifier(_Base):
         self.embedding.weight.requires_grad_(not config.embedding.freeze)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        x = self.embedding(ids).transpose(1, 2)
+        x = self.embed(ids).transpose(1, 2)
         if x.shape[2] < self.min_length:  # short texts: zero-pad so both convs fit
             x = nn.functional.pad(x, (0, self.min_length - x.shape[2]))
         x = self.pool(torch.relu(self.conv1(x)))
@@ -257,8 +267,9 @@ def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: in
         raise UsageError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
     if pooling not in POOLINGS:
         raise UsageError(f"unknown pooling {pooling!r}; valid: {', '.join(POOLINGS)}")
-    if not 0.0 <= dropout < 1.0:
-        raise UsageError(f"dropout must be in [0, 1), got {dropout}")
+    if not 0.0 <= dropout < 1.0 or not 0.0 <= embedding.dropout < 1.0:
+        raise UsageError(f"dropout rates must be in [0, 1), got {dropout} and "
+                         f"{embedding.dropout} (embedding)")
     if units < 1 or layers < 1 or embedding.dim < 1:
         raise UsageError("units, layers and the embedding dimension must be at least 1")
     if pooling != "last" and name not in RECURRENT:  # also checked by ClassifierConfig

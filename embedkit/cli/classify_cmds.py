@@ -45,6 +45,8 @@ def train(
     bidirectional: bool = typer.Option(False, help="Bidirectional recurrent layers."),
     dropout: float = typer.Option(0.0, help="Dropout before the output (and between "
                                   "stacked layers)."),
+    embedding_dropout: float = typer.Option(0.0, help="Dropout of the embedded words' "
+                                            "features while training."),
     packed: bool = typer.Option(False, help="Skip padding exactly with packed sequences "
                                 "(slower on CPU)."),
     pooling: str = typer.Option("last", help="Recurrent models: what the output layer reads: "
@@ -93,6 +95,7 @@ def train(
         embedding_dim=embedding_dim, freeze=freeze, oov=oov, normalize=normalize, units=units,
         layers=layers,
         bidirectional=bidirectional, dropout=dropout, ngrams=ngrams, C=c,
+        embedding_dropout=embedding_dropout,
         validation=validation, test=test, tokenizer={"lowercase": lowercase},
         optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, patience=patience,
         clip_norm=clip_norm, seed=seed, packed=packed, threads=threads, init=init,
