@@ -2,16 +2,40 @@
 
 Every file embedkit writes (stores, indexes, manifests, exports, plots, models) goes
 through :func:`atomic_path`, so a crash, SIGKILL or Ctrl-C leaves either the old file or
-the new one at the target path, never a half-written one.
+the new one at the target path, never a half-written one. What a SIGKILL leaves is a
+hidden temporary file beside the target; the next write of that target removes the ones
+untouched for :data:`STALE_SECONDS`.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+STALE_SECONDS = 6 * 3600
+"""A leftover temporary file untouched this long is from a killed writer, and is removed."""
+
+
+def remove_stale(target: Path, suffix: str = ".tmp", age: float = STALE_SECONDS) -> list[Path]:
+    """Delete the temporary files a SIGKILLed write of ``target`` left beside it.
+
+    Only files named like :class:`AtomicFile`'s (``.<target name>.*<suffix>``) and not
+    modified for ``age`` seconds are removed (a live writer keeps its file fresh).
+    """
+    removed = []
+    cutoff = time.time() - age
+    for path in target.parent.glob(f".{target.name}.*{suffix}"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
+    return removed
 
 
 def _umask() -> int:
@@ -27,6 +51,7 @@ class AtomicFile:
     def __init__(self, target: str | os.PathLike, suffix: str = ".tmp"):
         self.target = Path(target)
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(self.target, suffix)
         fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=suffix,
                                     dir=self.target.parent)
         os.close(fd)

@@ -65,8 +65,18 @@ def test_sigkill_during_import_leaves_the_old_store_intact(gensim_data, home, tm
     # the workspace still lists and describes the set normally
     listed = run_cli("list", "--json")
     assert listed.exit_code == 0 and '"size": 76' in listed.stdout
-    for leftover in (home / "g").glob(".vectors.h5.*"):
-        os.unlink(leftover)
+    # the next write of the set removes the killed writer's leftover once it is stale,
+    # and leaves a fresh one (a writer that may still be running) alone
+    leftovers = list((home / "g").glob(".vectors.h5.*"))
+    assert leftovers
+    stale = time.time() - 7 * 3600
+    for leftover in leftovers:
+        os.utime(leftover, (stale, stale))
+    fresh = home / "g" / ".vectors.h5.live.tmp"
+    fresh.write_bytes(b"partial")
+    import_to_workspace(glove, "g", force=True).close()
+    assert sorted((home / "g").glob(".vectors.h5.*")) == [fresh]
+    fresh.unlink()
 
 
 def test_failed_forced_import_keeps_the_old_set(gensim_data, home, tmp_path):
