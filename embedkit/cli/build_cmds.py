@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from embedkit import build, store, workspace
+from embedkit import store, workspace
 from embedkit.cli.common import emit_json, emit_table, home_option, json_option
 from embedkit.tokens import TokenizerConfig
 
@@ -32,6 +32,13 @@ FORCE_OPT = typer.Option(False, "--force", help="Replace an existing set of that
                          "one stays until the new store is complete).")
 
 
+def _build():
+    """embedkit.build, imported on use: it pulls in scipy (~0.1 s of every CLI start)."""
+    from embedkit import build
+
+    return build
+
+
 def _corpus_options(fmt: str, glob: str | None, encoding: str, sentences: bool) -> dict[str, Any]:
     return {"format": fmt, "glob": glob, "encoding": encoding, "sentences": sentences}
 
@@ -43,7 +50,7 @@ def _tokenizer(lowercase: bool, numbers: str, punctuation: str, min_length: int,
 
 
 def _corpus(paths: list[Path], options: dict[str, Any]) -> Any:
-    return build.open_corpus([str(p) for p in paths], **options)
+    return _build().open_corpus([str(p) for p in paths], **options)
 
 
 def _save(vectors, name: str, home: str | None, force: bool, as_json: bool) -> None:
@@ -126,7 +133,7 @@ def ppmi(
     Example: embedkit build ppmi reviews/ --name imdb --glob '*.txt' --dim 300 --min-count 5
     """
     workspace.target_path(name, home, force)  # refuse an existing name before the work
-    vectors = build.build_ppmi_svd(
+    vectors = _build().build_ppmi_svd(
         _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences)),
         tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents, hyphens),
         min_count=min_count, max_vocab=max_vocab, window=window, context=context,
@@ -177,7 +184,7 @@ def _gensim_command(model: str):
                        workers=workers)
         if model == "fasttext":
             options.update(min_n=min_n, max_n=max_n, bucket=bucket)
-        vectors = build.train_gensim(
+        vectors = _build().train_gensim(
             model, _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences)),
             tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents,
                                  hyphens), **options)
@@ -204,7 +211,7 @@ def demo(
 
     Example: embedkit demo
     """
-    result = build.demo(home=home, force=force)
+    result = _build().demo(home=home, force=force)
     if as_json:
         emit_json(result)
         return
