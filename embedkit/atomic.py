@@ -38,6 +38,24 @@ def remove_stale(target: Path, suffix: str = ".tmp", age: float = STALE_SECONDS)
     return removed
 
 
+def check_writable(target: str | os.PathLike) -> Path:
+    """``target`` as a Path, or a :class:`UsageError` now (not after hours of work) when it
+    cannot be written: a folder in its way is a file, or the folder is read-only."""
+    from embedkit.errors import UsageError
+
+    target = Path(target)
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is a folder; give a file name")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {target}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {target}: no permission to write in {folder}")
+    return target
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -49,7 +67,7 @@ class AtomicFile:
     :meth:`discard` removes it. The target is untouched until :meth:`commit`."""
 
     def __init__(self, target: str | os.PathLike, suffix: str = ".tmp"):
-        self.target = Path(target)
+        self.target = check_writable(target)
         self.target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(self.target, suffix)
         fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=suffix,

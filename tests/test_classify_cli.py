@@ -119,6 +119,15 @@ def test_bad_inputs(corpus, stored, tmp_path):
     assert "pooling 'max' is for recurrent models" in line
     line = _error_line(run_cli("classify", "train", corpus, "--normalize", "l2", "-o", out), 2)
     assert "unknown normalize 'l2'" in line
+    # checked before the data is read or anything is trained
+    line = _error_line(run_cli("classify", "train", tmp_path / "absent", "--maxlen", "0",
+                               "-o", out), 2)
+    assert line == "Error: maxlen must be at least 1, got 0 (--maxlen)"
+    (tmp_path / "afile").write_text("x")
+    line = _error_line(run_cli("classify", "train", corpus, "-o", tmp_path / "afile" / "m.pt"), 2)
+    assert "afile is a file, not a folder" in line
+    line = _error_line(run_cli("classify", "train", corpus, *FAST, "-o", tmp_path), 2)
+    assert "it is a folder; give a file name" in line
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     line = _error_line(run_cli("classify", "evaluate", tmp_path / "junk.pt", corpus), 1)
     assert "not an embedkit classifier" in line

@@ -109,6 +109,23 @@ class ClassifierConfig:
         if self.pooling != "last" and self.model not in RECURRENT_NAMES:
             raise UsageError(f"pooling {self.pooling!r} is for recurrent models; "
                              f"{self.model!r} pools on its own (leave out --pooling)")
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        """Counts and fractions, checked before any data is read (the same messages as the
+        stages that use them)."""
+        for name in ("max_words", "maxlen", "units", "layers", "batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
+                                 f"(--{name.replace('_', '-')})")
+        if self.embedding_dim is not None and self.embedding_dim < 1:
+            raise UsageError(f"embedding_dim must be at least 1, got {self.embedding_dim}")
+        for name in ("validation", "test"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise UsageError(f"{name} fraction must be in [0, 1), got {getattr(self, name)}")
+        if self.lr <= 0 or self.patience < 0:
+            raise UsageError(f"lr must be > 0 and patience >= 0, got {self.lr} and "
+                             f"{self.patience}")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from embedkit.atomic import check_writable
 from embedkit.classify.classifier import (
     ClassifierConfig,
     TextClassifier,
@@ -40,6 +41,9 @@ def train_files(
     Returns a report: sizes, labels, coverage, held-out metrics and the best epoch.
     """
     check_model(config.model)
+    for target in (output, history, plot):
+        if target:
+            check_writable(target)
     options = dict(read_options or {})
     dataset = read_dataset(data, **options)
     test = read_dataset(test_data, **options) if test_data else None
