@@ -51,7 +51,8 @@ def subj(shared_data):
     return data.subset(range(0, len(data), 3))  # 3,334 sentences: 2,133 / 534 / 667
 
 
-@pytest.mark.parametrize("model", ["flatten", "avgpool", "rnn", "lstm", "gru", "bilstm", "cnn",
+@pytest.mark.parametrize("model", ["flatten", "avgpool", "multihot", "rnn", "lstm", "gru",
+                                   "bilstm", "cnn",
                                    *BASELINE_NAMES])
 def test_every_model_type_beats_majority_on_subj(subj, model):
     config = ClassifierConfig(model=model, epochs=3, patience=1, **TINY)
@@ -188,6 +189,24 @@ def test_recurrent_pooling_reads_only_real_tokens(pooling):
         model_config("lstm", EmbeddingConfig(50, 6), 1, 9, pooling="min")
     with pytest.raises(UsageError, match="pooling 'max' is for recurrent models"):
         model_config("cnn", EmbeddingConfig(50, 6), 1, 9, pooling="max")
+
+
+def test_multihot_is_a_dense_network_on_the_set_of_words():
+    torch.manual_seed(0)
+    net = build_model(model_config("multihot", EmbeddingConfig(30, 4), 1, 8, units=3)).eval()
+    with torch.no_grad():
+        net.bag_bias.uniform_(-0.1, 0.1)
+    ids = torch.tensor([[0, 0, 5, 7, 5, 9, 1, 7], [0] * 8])
+    hot = np.zeros((2, 30), np.float32)  # keras-style multi-hot: repeats count once
+    hot[0, [1, 5, 7, 9]] = 1.0
+    weights = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    first = np.maximum(hot @ weights["embedding.weight"] + weights["bag_bias"], 0)
+    hidden = np.maximum(first @ weights["hidden.weight"].T + weights["hidden.bias"], 0)
+    expected = hidden @ weights["out.weight"].T + weights["out.bias"]
+    with torch.no_grad():
+        assert np.allclose(net(ids).numpy(), expected, atol=1e-6)
+    bound = np.sqrt(6 / (30 + 4))  # Glorot, as Keras' Dense(vocabulary -> units)
+    assert 0.5 * bound < np.abs(weights["embedding.weight"][1:]).max() <= bound
 
 
 def test_embedding_dropout_only_while_training():

@@ -13,7 +13,8 @@ from types import ModuleType
 from embedkit.errors import UsageError
 
 INSTALL_HINT = "pip install 'embedkit[classify]'"
-NETWORK_NAMES = ("flatten", "avgpool", "rnn", "lstm", "gru", "birnn", "bilstm", "bigru", "cnn")
+NETWORK_NAMES = ("flatten", "avgpool", "multihot", "rnn", "lstm", "gru", "birnn", "bilstm",
+                 "bigru", "cnn")
 """The PyTorch models (:mod:`embedkit.classify.models`), named here so that checking a
 name needs no PyTorch."""
 RECURRENT_NAMES = ("rnn", "lstm", "gru", "birnn", "bilstm", "bigru")

@@ -2,8 +2,10 @@
 
 Three classes, each built from a frozen config saved with its weights:
 
-- :class:`PooledClassifier`: embedding + flatten + dense (Chollet 6.1) or embedding +
-  global average pooling + dense.
+- :class:`PooledClassifier`: embedding + flatten + dense (Chollet 6.1), embedding +
+  global average pooling + dense, or the multi-hot bag of words + dense layers (Chollet
+  3.4: the set of a text's words times a weight matrix, i.e. the sum of the embedding
+  rows of its distinct words, + bias, ReLU).
 - :class:`RecurrentClassifier`: SimpleRNN, LSTM or GRU (``cell``), stacked (``layers``),
   optionally bidirectional. As in Keras without masking, texts are pre-padded so the
   forward state ends on the last real token; ``packed=True`` skips the padding exactly
@@ -55,7 +57,8 @@ class EmbeddingConfig:
 
 @dataclass(frozen=True)
 class PooledConfig:
-    """Embedding -> flatten ("flatten") or mean over tokens ("average") -> dense."""
+    """Embedding -> flatten ("flatten"), mean over tokens ("average") or sum over the
+    distinct words + bias + ReLU ("multihot") -> dense."""
 
     embedding: EmbeddingConfig
     outputs: int
@@ -137,18 +140,38 @@ class PooledClassifier(_Base):
         self.config = config
         self.embedding = _embedding(config.embedding)
         width = config.embedding.dim * (config.maxlen if config.pooling == "flatten" else 1)
+        if config.pooling == "multihot":  # a Keras Dense(vocab -> dim) layer: Glorot, bias
+            nn.init.xavier_uniform_(self.embedding.weight)
+            with torch.no_grad():
+                self.embedding.weight[0] = 0.0
+            self.bag_bias = nn.Parameter(torch.zeros(config.embedding.dim))
         self.hidden = _dense(width, config.units) if config.units else None
         self.dropout = nn.Dropout(config.dropout)
         self.out = _dense(config.units or width, config.outputs)
         self.embedding.weight.requires_grad_(not config.embedding.freeze)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if self.config.pooling == "multihot":
+            return self._head(torch.relu(self._bag(ids) + self.bag_bias))
         emb = self.embed(ids)
         if self.config.pooling == "flatten":
             x = emb.flatten(1)
         else:
             mask = (ids != 0).unsqueeze(-1).to(emb.dtype)
             x = (emb * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self._head(x)
+
+    def _bag(self, ids: torch.Tensor) -> torch.Tensor:
+        """Multi-hot rows (padding left out) times the embedding matrix."""
+        hot = torch.zeros(ids.shape[0], self.embedding.num_embeddings, device=ids.device)
+        hot.scatter_(1, ids, 1.0)
+        hot[:, 0] = 0.0
+        rate = self.config.embedding.dropout
+        if rate:
+            hot = nn.functional.dropout(hot, rate, self.training)
+        return hot @ self.embedding.weight
+
+    def _head(self, x: torch.Tensor) -> torch.Tensor:
         if self.hidden is not None:
             x = torch.relu(self.hidden(self.dropout(x)))
         return self.out(self.dropout(x))
@@ -275,8 +298,8 @@ def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: in
     if pooling != "last" and name not in RECURRENT:  # also checked by ClassifierConfig
         raise UsageError(f"pooling {pooling!r} is for recurrent models; {name!r} pools "
                          "on its own (leave out --pooling)")
-    if name in ("flatten", "avgpool"):
-        kind = "flatten" if name == "flatten" else "average"
+    if name in ("flatten", "avgpool", "multihot"):
+        kind = {"flatten": "flatten", "avgpool": "average", "multihot": "multihot"}[name]
         return PooledConfig(embedding, outputs, maxlen, kind, units, dropout)
     if name == "cnn":
         return ConvConfig(embedding, outputs, filters=units, dropout=dropout)

@@ -22,8 +22,9 @@ def train(
     data: str = typer.Argument(..., help="Labelled texts: a file, folder or .tar.gz/.zip "
                                "archive (see --format)."),
     output: str = typer.Option(..., "--output", "-o", help="Model file to write (.pt)."),
-    model: str = typer.Option("lstm", help="flatten, avgpool, rnn, lstm, gru, birnn, bilstm, "
-                              "bigru, cnn, bow-logreg, tfidf-logreg or tfidf-sklearn-logreg."),
+    model: str = typer.Option("lstm", help="flatten, avgpool, multihot, rnn, lstm, gru, birnn, "
+                              "bilstm, bigru, cnn, bow-logreg, tfidf-logreg or "
+                              "tfidf-sklearn-logreg."),
     vectors: str = typer.Option(None, help="Embedding set (workspace NAME or .h5 path) the "
                                 "embedding layer starts from [default: random]."),
     home: str = home_option(),
