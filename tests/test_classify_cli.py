@@ -142,4 +142,4 @@ def test_without_torch_a_clear_error(corpus, tmp_path, monkeypatch):
             "embedkit.classify; from embedkit.classify.classifier import MODEL_NAMES; "
             "print(len(MODEL_NAMES))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stdout.strip() == "12", done.stderr
+    assert done.returncode == 0 and done.stdout.strip() == "13", done.stderr  # 10 + 3 baselines
