@@ -43,7 +43,8 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
     model = tmp_path / "m.pt"
     result = run_cli("classify", "train", corpus, "--vectors", "pl-ft", "--model", "bilstm",
                      *FAST, "-o", model, "--history", tmp_path / "h.json",
-                     "--plot", tmp_path / "c.png", "--json")
+                     "--plot", tmp_path / "c.png", "--json", "--monitor", "val_accuracy",
+                     "--pooling", "max", "--normalize", "unit")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["sizes"] == {"train": 128, "validation": 32, "test": 40}
@@ -52,6 +53,10 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
     assert 0 < report["coverage"]["fraction"] <= 1
     history = json.loads((tmp_path / "h.json").read_text())
     assert [e["epoch"] for e in history["epochs"]] == [1, 2]
+    accuracies = [e["val_accuracy"] for e in history["epochs"]]
+    assert report["best_epoch"] == 1 + accuracies.index(max(accuracies))  # --monitor
+    saved = TextClassifier.load(model)
+    assert saved.network.config.pooling == "max" and saved.config.normalize == "unit"
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     evaluated = run_cli("classify", "evaluate", model, corpus, "--json")
@@ -120,6 +125,9 @@ def test_bad_inputs(corpus, stored, tmp_path):
     line = _error_line(run_cli("classify", "train", corpus, "--normalize", "l2", "-o", out), 2)
     assert "unknown normalize 'l2'" in line
     # checked before the data is read or anything is trained
+    line = _error_line(run_cli("classify", "train", tmp_path / "absent", "--monitor", "loss",
+                               "-o", out), 2)
+    assert line == "Error: unknown monitor 'loss'; valid: val_loss, val_accuracy"
     line = _error_line(run_cli("classify", "train", tmp_path / "absent", "--maxlen", "0",
                                "-o", out), 2)
     assert line == "Error: maxlen must be at least 1, got 0 (--maxlen)"

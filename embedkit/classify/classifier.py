@@ -24,7 +24,9 @@ import numpy as np
 from embedkit.atomic import write_bytes
 from embedkit.classify import preprocess as pp
 from embedkit.classify.backend import (
+    MONITORS,
     NETWORK_NAMES,
+    OPTIMIZERS,
     POOLINGS,
     RECURRENT_NAMES,
     require,
@@ -109,6 +111,10 @@ class ClassifierConfig:
         if self.pooling != "last" and self.model not in RECURRENT_NAMES:
             raise UsageError(f"pooling {self.pooling!r} is for recurrent models; "
                              f"{self.model!r} pools on its own (leave out --pooling)")
+        for name, valid in (("optimizer", OPTIMIZERS), ("monitor", MONITORS)):
+            if getattr(self, name) not in valid:
+                raise UsageError(f"unknown {name} {getattr(self, name)!r}; valid: "
+                                 f"{', '.join(valid)}")
         self._check_sizes()
 
     def _check_sizes(self) -> None:
@@ -123,9 +129,9 @@ class ClassifierConfig:
         for name in ("validation", "test"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise UsageError(f"{name} fraction must be in [0, 1), got {getattr(self, name)}")
-        if self.lr <= 0 or self.patience < 0:
-            raise UsageError(f"lr must be > 0 and patience >= 0, got {self.lr} and "
-                             f"{self.patience}")
+        if self.lr <= 0 or self.patience < 0 or self.time_budget < 0:
+            raise UsageError(f"lr must be > 0, patience and time budget >= 0, got {self.lr}, "
+                             f"{self.patience} and {self.time_budget}")
 
 
 @dataclass

@@ -24,11 +24,10 @@ from torch import nn
 
 from embedkit import progress
 from embedkit.atomic import atomic_path, write_text
+from embedkit.classify.backend import MONITORS, OPTIMIZERS
 from embedkit.errors import UsageError
 
 log = logging.getLogger("embedkit.classify")
-OPTIMIZERS = ("rmsprop", "adam")
-MONITORS = ("val_loss", "val_accuracy")
 
 
 @dataclass(frozen=True)

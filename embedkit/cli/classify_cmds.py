@@ -63,7 +63,11 @@ def train(
     batch_size: int = typer.Option(128, help="Mini-batch size."),
     epochs: int = typer.Option(10, help="Most epochs."),
     patience: int = typer.Option(2, help="Stop after this many epochs without a better "
-                                 "validation loss (0 = never); the best weights are kept."),
+                                 "--monitor value (0 = never); the best weights are kept."),
+    monitor: str = typer.Option("val_loss", help="What early stopping watches: val_loss or "
+                                "val_accuracy."),
+    time_budget: float = typer.Option(0.0, help="Stop after the epoch that passes this many "
+                                      "seconds of training (0 = no limit)."),
     clip_norm: float = typer.Option(0.0, help="Clip the gradient norm (0 = no clipping)."),
     validation: float = typer.Option(0.2, help="Fraction of the training texts held out for "
                                      "validation (unless the data has a dev split)."),
@@ -99,6 +103,7 @@ def train(
         embedding_dropout=embedding_dropout,
         validation=validation, test=test, tokenizer={"lowercase": lowercase},
         optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, patience=patience,
+        monitor=monitor, time_budget=time_budget,
         clip_norm=clip_norm, seed=seed, packed=packed, threads=threads, init=init,
         pooling=pooling)
     report = train_files(data, output, config, vectors, home, test_data,
