@@ -71,6 +71,9 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
     assert [p["text"] for p in predicted] == [texts[0], *texts]
     assert [p["labels"] for p in predicted] == [list(x) for x in
                                                 classifier.predict([texts[0], *texts])]
+    piped = json.loads(run_cli("classify", "predict", model, "--file", "-", "--json",
+                               input="\n".join(texts) + "\n").stdout)
+    assert piped == predicted[1:]
     table = run_cli("classify", "predict", model, texts[1])
     assert table.stdout.splitlines()[0] == "label\tscore\ttext"
     assert table.stdout.splitlines()[1].endswith("\t" + texts[1])

@@ -7,6 +7,7 @@ Each is the single library call behind ``embedkit classify train|evaluate|predic
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,7 @@ def predict_texts(model: str | os.PathLike, texts: Sequence[str]) -> list[dict[s
 
 
 def read_texts(path: str | os.PathLike) -> list[str]:
-    """Non-empty lines of a UTF-8 file (undecodable bytes replaced): texts to classify."""
-    raw = Path(path).read_bytes()
+    """Non-empty lines of a UTF-8 file, or of standard input for ``"-"`` (undecodable bytes
+    replaced): texts to classify."""
+    raw = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
     return [line.strip() for line in raw.decode("utf-8", "replace").split("\n") if line.strip()]

@@ -165,7 +165,8 @@ def evaluate(
 def predict(
     model: str = typer.Argument(..., help="Model file written by `classify train`."),
     texts: list[str] = typer.Argument(None, help="Texts to classify."),
-    file: str = typer.Option(None, "--file", "-f", help="Classify each line of this file."),
+    file: str = typer.Option(None, "--file", "-f", help="Classify each line of this file "
+                            "(- reads standard input)."),
     as_json: bool = json_option(),
 ) -> None:
     """Predict the label(s) of texts: label, probability and text per line.
