@@ -258,3 +258,15 @@ def test_bad_training_data(pang_lee, tmp_path):
         train_classifier(pang_lee, ClassifierConfig(model="transformer"))
     with pytest.raises(UsageError, match="unknown optimizer 'sgd'"):
         train_classifier(pang_lee, ClassifierConfig(model="lstm", optimizer="sgd", **TINY))
+
+
+def test_training_options_checked_once_without_torch_state():
+    config = ClassifierConfig(optimizer="adam", lr=5e-4, epochs=3, monitor="val_accuracy")
+    assert config.train_config().optimizer == "adam" and config.train_config().epochs == 3
+    for bad, message in (({"epochs": 0}, "epochs must be at least 1, got 0 (--epochs)"),
+                         ({"lr": 0.0}, "lr must be > 0, got 0.0 (--lr)"),
+                         ({"clip_norm": -1.0}, "clip_norm must be >= 0"),
+                         ({"time_budget": -5.0}, "time_budget must be >= 0"),
+                         ({"optimizer": "sgd"}, "unknown optimizer 'sgd'; valid: rmsprop, adam")):
+        with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            ClassifierConfig(**bad)

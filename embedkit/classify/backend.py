@@ -19,8 +19,6 @@ NETWORK_NAMES = ("flatten", "avgpool", "multihot", "rnn", "lstm", "gru", "birnn"
 name needs no PyTorch."""
 RECURRENT_NAMES = ("rnn", "lstm", "gru", "birnn", "bilstm", "bigru")
 POOLINGS = ("last", "max", "mean")
-OPTIMIZERS = ("rmsprop", "adam")
-MONITORS = ("val_loss", "val_accuracy")
 """What a recurrent model's output layer reads: its last state, or a max/mean over tokens."""
 
 

@@ -24,9 +24,7 @@ import numpy as np
 from embedkit.atomic import write_bytes
 from embedkit.classify import preprocess as pp
 from embedkit.classify.backend import (
-    MONITORS,
     NETWORK_NAMES,
-    OPTIMIZERS,
     POOLINGS,
     RECURRENT_NAMES,
     require,
@@ -35,6 +33,7 @@ from embedkit.classify.backend import (
 from embedkit.classify.baselines import BASELINE_NAMES, BaselineConfig, LinearBaseline
 from embedkit.classify.datasets import LabelledTexts
 from embedkit.classify.metrics import majority_accuracy, multi_label_metrics, single_label_metrics
+from embedkit.classify.train_config import TrainConfig
 from embedkit.errors import DimensionMismatchError, InputFormatError, StoreError, UsageError
 
 log = logging.getLogger("embedkit.classify")
@@ -111,16 +110,19 @@ class ClassifierConfig:
         if self.pooling != "last" and self.model not in RECURRENT_NAMES:
             raise UsageError(f"pooling {self.pooling!r} is for recurrent models; "
                              f"{self.model!r} pools on its own (leave out --pooling)")
-        for name, valid in (("optimizer", OPTIMIZERS), ("monitor", MONITORS)):
-            if getattr(self, name) not in valid:
-                raise UsageError(f"unknown {name} {getattr(self, name)!r}; valid: "
-                                 f"{', '.join(valid)}")
         self._check_sizes()
+        self.train_config()  # the training options, checked where they live
+
+    def train_config(self) -> TrainConfig:
+        """The training options of this config."""
+        return TrainConfig(self.optimizer, self.lr, self.batch_size, self.epochs,
+                           self.patience, self.clip_norm, self.seed, self.time_budget,
+                           self.monitor)
 
     def _check_sizes(self) -> None:
         """Counts and fractions, checked before any data is read (the same messages as the
         stages that use them)."""
-        for name in ("max_words", "maxlen", "units", "layers", "batch_size", "epochs"):
+        for name in ("max_words", "maxlen", "units", "layers"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
                                  f"(--{name.replace('_', '-')})")
@@ -129,9 +131,6 @@ class ClassifierConfig:
         for name in ("validation", "test"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise UsageError(f"{name} fraction must be in [0, 1), got {getattr(self, name)}")
-        if self.lr <= 0 or self.patience < 0 or self.time_budget < 0:
-            raise UsageError(f"lr must be > 0, patience and time budget >= 0, got {self.lr}, "
-                             f"{self.patience} and {self.time_budget}")
 
 
 @dataclass
@@ -344,7 +343,7 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
     setup_torch(config.seed, config.threads or None)
     from embedkit.classify import models
     from embedkit.classify.backend import device
-    from embedkit.classify.train import TrainConfig, fit
+    from embedkit.classify.train import fit
 
     dim = config.embedding_dim or (vectors.dim if vectors is not None else DEFAULT_EMBEDDING_DIM)
     config = replace(config, embedding_dim=dim)
@@ -364,9 +363,7 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
         log.info("vectors cover %d of %d vocabulary words (%.1f%%)", cov.found + cov.subword,
                  cov.total, 100 * cov.fraction)
     network.to(device())
-    tconfig = TrainConfig(config.optimizer, config.lr, config.batch_size, config.epochs,
-                          config.patience, config.clip_norm, config.seed, config.time_budget,
-                          config.monitor)
+    tconfig = config.train_config()
     classifier = TextClassifier(config, vocab, labels, network=network)
     x_train = classifier.sequences(train_tokens)
     validation = None

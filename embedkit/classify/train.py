@@ -24,34 +24,9 @@ from torch import nn
 
 from embedkit import progress
 from embedkit.atomic import atomic_path, write_text
-from embedkit.classify.backend import MONITORS, OPTIMIZERS
-from embedkit.errors import UsageError
+from embedkit.classify.train_config import TrainConfig  # noqa: F401 - re-exported: the config of fit()
 
 log = logging.getLogger("embedkit.classify")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How a network is trained (saved with the model)."""
-
-    optimizer: str = "rmsprop"
-    lr: float = 1e-3
-    batch_size: int = 128
-    epochs: int = 10
-    patience: int = 2
-    clip_norm: float = 0.0
-    seed: int = 0
-    time_budget: float = 0.0  # seconds; stop after the epoch that passes it (0 = none)
-    monitor: str = "val_loss"  # or "val_accuracy": what early stopping watches
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise UsageError(f"unknown optimizer {self.optimizer!r}; valid: "
-                             f"{', '.join(OPTIMIZERS)}")
-        if self.monitor not in MONITORS:
-            raise UsageError(f"unknown monitor {self.monitor!r}; valid: {', '.join(MONITORS)}")
-        if self.lr <= 0 or self.batch_size < 1 or self.epochs < 1 or self.patience < 0:
-            raise UsageError("lr must be > 0, batch size and epochs >= 1, patience >= 0")
 
 
 @dataclass

@@ -98,14 +98,12 @@ def train(
     config = ClassifierConfig(
         model=model, max_words=max_words, maxlen=maxlen, truncating=truncating,
         embedding_dim=embedding_dim, freeze=freeze, oov=oov, normalize=normalize, units=units,
-        layers=layers,
-        bidirectional=bidirectional, dropout=dropout, ngrams=ngrams, C=c,
-        embedding_dropout=embedding_dropout,
-        validation=validation, test=test, tokenizer={"lowercase": lowercase},
-        optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, patience=patience,
-        monitor=monitor, time_budget=time_budget,
-        clip_norm=clip_norm, seed=seed, packed=packed, threads=threads, init=init,
-        pooling=pooling)
+        layers=layers, bidirectional=bidirectional, dropout=dropout,
+        embedding_dropout=embedding_dropout, pooling=pooling, packed=packed, init=init,
+        ngrams=ngrams, C=c, validation=validation, test=test,
+        tokenizer={"lowercase": lowercase}, optimizer=optimizer, lr=lr,
+        batch_size=batch_size, epochs=epochs, patience=patience, monitor=monitor,
+        time_budget=time_budget, clip_norm=clip_norm, seed=seed, threads=threads)
     report = train_files(data, output, config, vectors, home, test_data,
                          _read_options(fmt, text_column, label_column, delimiter, encoding),
                          history, plot)

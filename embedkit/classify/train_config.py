@@ -1,0 +1,42 @@
+"""How a network is trained: :class:`TrainConfig`, checked on creation and free of PyTorch,
+so that a bad option is refused before any data is read or any heavy import is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from embedkit.errors import UsageError
+
+OPTIMIZERS = ("rmsprop", "adam")
+MONITORS = ("val_loss", "val_accuracy")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a network is trained (saved with the model)."""
+
+    optimizer: str = "rmsprop"
+    lr: float = 1e-3
+    batch_size: int = 128
+    epochs: int = 10
+    patience: int = 2
+    clip_norm: float = 0.0
+    seed: int = 0
+    time_budget: float = 0.0  # seconds; stop after the epoch that passes it (0 = none)
+    monitor: str = "val_loss"  # or "val_accuracy": what early stopping watches
+
+    def __post_init__(self) -> None:
+        for name, valid in (("optimizer", OPTIMIZERS), ("monitor", MONITORS)):
+            if getattr(self, name) not in valid:
+                raise UsageError(f"unknown {name} {getattr(self, name)!r}; valid: "
+                                 f"{', '.join(valid)}")
+        for name in ("batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
+                                 f"(--{name.replace('_', '-')})")
+        if self.lr <= 0:
+            raise UsageError(f"lr must be > 0, got {self.lr} (--lr)")
+        for name in ("patience", "time_budget", "clip_norm"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"{name} must be >= 0, got {getattr(self, name)} "
+                                 f"(--{name.replace('_', '-')})")
