@@ -44,7 +44,7 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
     result = run_cli("classify", "train", corpus, "--vectors", "pl-ft", "--model", "bilstm",
                      *FAST, "-o", model, "--history", tmp_path / "h.json",
                      "--plot", tmp_path / "c.png", "--json", "--monitor", "val_accuracy",
-                     "--pooling", "max", "--normalize", "unit")
+                     "--pooling", "max", "--normalize", "unit", "--average", "0.9")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["sizes"] == {"train": 128, "validation": 32, "test": 40}
@@ -57,6 +57,7 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
     assert report["best_epoch"] == 1 + accuracies.index(max(accuracies))  # --monitor
     saved = TextClassifier.load(model)
     assert saved.network.config.pooling == "max" and saved.config.normalize == "unit"
+    assert saved.config.average == 0.9
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     evaluated = run_cli("classify", "evaluate", model, corpus, "--json")
@@ -131,6 +132,9 @@ def test_bad_inputs(corpus, stored, tmp_path):
     line = _error_line(run_cli("classify", "train", tmp_path / "absent", "--monitor", "loss",
                                "-o", out), 2)
     assert line == "Error: unknown monitor 'loss'; valid: val_loss, val_accuracy"
+    line = _error_line(run_cli("classify", "train", tmp_path / "absent", "--average", "1",
+                               "-o", out), 2)
+    assert line == "Error: average must be in [0, 1), got 1.0 (--average)"
     line = _error_line(run_cli("classify", "train", tmp_path / "absent", "--maxlen", "0",
                                "-o", out), 2)
     assert line == "Error: maxlen must be at least 1, got 0 (--maxlen)"

@@ -17,6 +17,8 @@ from embedkit.classify.baselines import BASELINE_NAMES
 from embedkit.classify.classifier import ClassifierConfig, TextClassifier, train_classifier
 from embedkit.classify.datasets import read_dataset
 from embedkit.classify.models import EmbeddingConfig, build_model, model_config
+from embedkit.classify.preprocess import split_ids
+from embedkit.classify.train import WeightAverage
 from embedkit.errors import DimensionMismatchError, InputFormatError, UsageError
 
 TINY = dict(maxlen=30, max_words=3000, embedding_dim=16, units=16, batch_size=32, threads=1)
@@ -270,3 +272,65 @@ def test_training_options_checked_once_without_torch_state():
                          ({"optimizer": "sgd"}, "unknown optimizer 'sgd'; valid: rmsprop, adam")):
         with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
             ClassifierConfig(**bad)
+
+
+def test_weight_average_is_an_exponential_moving_average():
+    model = torch.nn.Linear(4, 3)
+    decay = 0.9
+    averager = WeightAverage(model, decay)
+    reference = [p.detach().numpy().astype(np.float64).copy() for p in model.parameters()]
+    rng = np.random.default_rng(0)
+    for step in range(1, 41):  # the live weights jump around; the average follows slowly
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(torch.from_numpy(rng.normal(size=tuple(p.shape)).astype(np.float32)))
+        averager.update()
+        d = min(decay, (1 + step) / (10 + step))
+        reference = [d * r + (1 - d) * p.detach().numpy() for r, p in
+                     zip(reference, model.parameters(), strict=True)]
+    live = [p.detach().clone() for p in model.parameters()]
+    with averager.applied():
+        for p, r in zip(model.parameters(), reference, strict=True):
+            np.testing.assert_allclose(p.detach().numpy(), r, rtol=1e-4, atol=1e-5)
+    for p, w in zip(model.parameters(), live, strict=True):
+        assert torch.equal(p, w)  # the live weights are back after the block
+
+
+def test_training_with_average_validates_and_keeps_the_averaged_weights(pang_lee):
+    base = dict(model="gru", epochs=3, patience=0, seed=3, lr=3e-3, **TINY)
+    plain = train_classifier(pang_lee, ClassifierConfig(**base))
+    averaged = train_classifier(pang_lee, ClassifierConfig(average=0.95, **base))
+    # averaging watches the training but does not change it
+    assert [e["loss"] for e in averaged.history.epochs] == \
+        [e["loss"] for e in plain.history.epochs]
+    assert averaged.history.epochs[-1]["val_loss"] != plain.history.epochs[-1]["val_loss"]
+    texts = pang_lee.texts
+    assert not np.array_equal(averaged.classifier.logits(texts), plain.classifier.logits(texts))
+    with pytest.raises(UsageError, match=r"average must be in \[0, 1\), got 1.0"):
+        ClassifierConfig(average=1.0)
+
+
+def test_refit_is_training_again_on_training_and_validation_texts(pang_lee, tmp_path):
+    base = dict(model="lstm", epochs=4, patience=0, seed=5, lr=3e-3, average=0.9, **TINY)
+    chosen = train_classifier(pang_lee, ClassifierConfig(**base))
+    refit = train_classifier(pang_lee, ClassifierConfig(refit=True, **base))
+    best = chosen.history.best_epoch
+    assert refit.history.best_epoch == best and len(refit.history.refit) == best
+    metrics = ("loss", "val_loss", "val_accuracy")  # the selection run is kept
+    assert [[e[m] for m in metrics] for e in refit.history.epochs] == \
+        [[e[m] for m in metrics] for e in chosen.history.epochs]
+    sizes = refit.info["sizes"]
+    assert refit.info["refit"] == {"epochs": best, "texts": sizes["train"] + sizes["validation"]}
+    # independently: the same texts in data order, no validation, the chosen epochs
+    ids = split_ids(pang_lee.splits, 0.2, 0.2, 5)
+    everything = pang_lee.subset(np.sort(np.concatenate([ids["train"], ids["validation"]])))
+    again = train_classifier(everything, ClassifierConfig(
+        **{**base, "epochs": best, "validation": 0.0, "test": 0.0}))
+    texts = pang_lee.texts
+    assert np.array_equal(refit.classifier.logits(texts), again.classifier.logits(texts))
+    assert not np.array_equal(refit.classifier.logits(texts), chosen.classifier.logits(texts))
+    assert len(refit.classifier.vocabulary) > len(chosen.classifier.vocabulary)  # + val words
+    loaded = TextClassifier.load(refit.classifier.save(tmp_path / "refit.pt"))
+    assert loaded.config.refit and loaded.config.epochs == best
+    refit.history.plot(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 0

@@ -93,6 +93,8 @@ class ClassifierConfig:
     seed: int = 0
     time_budget: float = 0.0
     monitor: str = "val_loss"
+    average: float = 0.0
+    refit: bool = False
     packed: bool = False
     init: str = "keras"
     pooling: str = "last"
@@ -117,7 +119,7 @@ class ClassifierConfig:
         """The training options of this config."""
         return TrainConfig(self.optimizer, self.lr, self.batch_size, self.epochs,
                            self.patience, self.clip_norm, self.seed, self.time_budget,
-                           self.monitor)
+                           self.monitor, self.average)
 
     def _check_sizes(self) -> None:
         """Counts and fractions, checked before any data is read (the same messages as the
@@ -277,7 +279,7 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     _check_dimension(config, vectors)
     tokenizer = pp.tokenizer_config(config.tokenizer)
     data.tokens(tokenizer)  # once for every split (and cached for the next model)
-    parts = _split(data, config, test_data)
+    parts, ids = _split(data, config, test_data)
     train, val, test = parts["train"], parts["validation"], parts["test"]
     if not len(train):
         raise InputFormatError("no training texts after the split", data.source or None)
@@ -294,6 +296,13 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     else:
         classifier, history, info["coverage"] = _fit_network(
             config, vocab, labels, train, train_tokens, val, vectors)
+        if config.refit and not len(val):
+            log.warning("refit: no validation texts to choose the epochs by; "
+                        "the model is trained once")
+        elif config.refit:
+            classifier, info["coverage"], info["refit"] = _refit(
+                data.subset(np.sort(np.concatenate([ids["train"], ids["validation"]]))),
+                config, labels, vectors, history)
     info["train_seconds"] = sum(e.get("seconds", 0.0) for e in getattr(history, "epochs", []))
     metrics = classifier.evaluate(test) if len(test) else {}
     if len(test) and labels.task != "multilabel":
@@ -309,7 +318,8 @@ def _check_dimension(config: ClassifierConfig, vectors: Any) -> None:
             f"{vectors.dim}; leave out --embedding-dim (it defaults to the vectors' dimension)")
 
 
-def _split(data, config, test_data) -> dict[str, LabelledTexts]:
+def _split(data, config, test_data) -> tuple[dict[str, LabelledTexts], dict[str, np.ndarray]]:
+    """The train/validation/test parts of ``data`` and their ids in it."""
     splits = list(data.splits)
     if test_data is not None:
         splits = ["train" if s == "test" else s for s in splits]
@@ -317,7 +327,25 @@ def _split(data, config, test_data) -> dict[str, LabelledTexts]:
     parts = {name: data.subset(ids[name]) for name in ("train", "validation", "test")}
     if test_data is not None:
         parts["test"] = test_data
-    return parts
+    return parts, ids
+
+
+def _refit(everything: LabelledTexts, config: ClassifierConfig, labels: pp.Labels,
+           vectors: Any, history: Any) -> tuple[TextClassifier, Any, dict[str, Any]]:
+    """A fresh network trained on the training and validation texts (in data order, with
+    a vocabulary of both) for the epochs that validation chose, as Chollet retrains his
+    final models. The selection run's history gets the refit's epochs as ``refit``."""
+    epochs = history.best_epoch
+    log.info("refit: training again on %d texts (training + validation) for %d epochs",
+             len(everything), epochs)
+    tokenizer = pp.tokenizer_config(config.tokenizer)
+    tokens = everything.tokens(tokenizer)
+    vocab = pp.Vocabulary.build(tokens, config.max_words)
+    classifier, refit_history, coverage = _fit_network(
+        replace(config, epochs=epochs, patience=0), vocab, labels, everything, tokens,
+        everything.subset([]), vectors)
+    history.refit = refit_history.epochs
+    return classifier, coverage, {"epochs": epochs, "texts": len(everything)}
 
 
 def _concat(a: LabelledTexts, b: LabelledTexts) -> LabelledTexts:

@@ -63,7 +63,8 @@ def train_files(
             "vectors": str(vectors) if vectors else None, **result.info,
             "epochs_run": len(result.history.epochs), "best_epoch": result.history.best_epoch,
             "stopped_early": result.history.stopped_early,
-            "history": result.history.epochs, "test": result.test_metrics}
+            "history": result.history.epochs, "refit_history": result.history.refit,
+            "test": result.test_metrics}
 
 
 def evaluate_files(

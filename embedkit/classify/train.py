@@ -1,10 +1,12 @@
 """Training loop: a model and padded id arrays -> trained weights and a :class:`History`.
 
 Mini-batches in a seeded order, RMSprop (Keras' settings: rho 0.9, eps 1e-7, as in the
-lecture) or Adam, optional gradient clipping, a validation set checked after every
-epoch, early stopping on the validation loss or accuracy (``patience`` epochs), the best
-weights restored, and an optional wall-clock budget. Each epoch shows a progress bar and logs
-loss and accuracy; the history is saved as JSON and plotted as loss/accuracy curves.
+lecture) or Adam, optional gradient clipping, an optional moving average of the weights
+(:class:`WeightAverage`: validated and kept instead of the last weights), a validation
+set checked after every epoch, early stopping on the validation loss or accuracy
+(``patience`` epochs), the best weights restored, and an optional wall-clock budget. Each
+epoch shows a progress bar and logs loss and accuracy; the history is saved as JSON and
+plotted as loss/accuracy curves.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +35,16 @@ log = logging.getLogger("embedkit.classify")
 
 @dataclass
 class History:
-    """Per-epoch metrics: loss, accuracy, val_loss, val_accuracy, seconds, samples_per_s."""
+    """Per-epoch metrics: loss, accuracy, val_loss, val_accuracy, seconds, samples_per_s.
+
+    ``refit`` holds the epochs of the retraining on training + validation texts for
+    ``best_epoch`` epochs, when one was asked for (``refit=True``).
+    """
 
     epochs: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
     stopped_early: bool = False
+    refit: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +68,9 @@ class History:
             if self.epochs and f"val_{key}" in self.epochs[0]:
                 ax.plot(x, [e[f"val_{key}"] for e in self.epochs], "s--",
                         label=f"validation {key}")
+            if self.refit:
+                ax.plot([e["epoch"] for e in self.refit], [e[key] for e in self.refit], "^:",
+                        label=f"refit {key} (training + validation texts)")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel(key)
@@ -68,6 +80,41 @@ class History:
             fig.savefig(tmp, format="png")
         plt.close(fig)
         return Path(path)
+
+
+class WeightAverage:
+    """An exponential moving average of a model's trainable weights (Polyak averaging).
+
+    After every optimizer step the average moves towards the live weights by ``1 - d``,
+    with ``d = min(decay, (1 + steps) / (10 + steps))`` so that the first steps are not
+    tied to the initial weights. :meth:`applied` swaps the average in for evaluation.
+    """
+
+    def __init__(self, model: nn.Module, decay: float):
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.average = [p.detach().clone() for p in self.params]
+        self.decay, self.steps = decay, 0
+
+    def update(self) -> None:
+        self.steps += 1
+        weight = 1.0 - min(self.decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.average, [p.detach() for p in self.params], weight)
+
+    def copy_to_model(self) -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(self.params, self.average)
+
+    @contextmanager
+    def applied(self) -> Iterator[None]:
+        """The model holds the averaged weights inside the block, its own ones after."""
+        live = [p.detach().clone() for p in self.params]
+        self.copy_to_model()
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self.params, live)
 
 
 def loss_function(task: str) -> nn.Module:
@@ -138,16 +185,19 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
     rng = np.random.default_rng(config.seed)
     x, y = train
     history, best = History(), (float("inf"), None)
+    averager = WeightAverage(model, config.average) if config.average else None
+    averaged = averager.applied if averager else nullcontext
     began = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         loss, acc = _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device,
-                                 f"epoch {epoch}/{config.epochs}")
+                                 f"epoch {epoch}/{config.epochs}", averager)
         seconds = time.perf_counter() - start
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "seconds": seconds,
                "samples_per_s": len(x) / seconds}
         if validation is not None and len(validation[0]):
-            row["val_loss"], row["val_accuracy"] = evaluate_loss(model, task, *validation)
+            with averaged():
+                row["val_loss"], row["val_accuracy"] = evaluate_loss(model, task, *validation)
         history.epochs.append(row)
         log.info("epoch %d/%d: %s", epoch, config.epochs, ", ".join(
             f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds")))
@@ -160,7 +210,8 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
             continue
         score = row["val_loss"] if config.monitor == "val_loss" else -row["val_accuracy"]
         if score < best[0]:
-            best = (score, copy.deepcopy(model.state_dict()))
+            with averaged():
+                best = (score, copy.deepcopy(model.state_dict()))
             history.best_epoch = epoch
         elif config.patience and epoch - history.best_epoch >= config.patience:
             history.stopped_early = True
@@ -170,10 +221,13 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
         model.load_state_dict(best[1])
     else:
         history.best_epoch = len(history.epochs)
+        if averager:
+            averager.copy_to_model()
     return history
 
 
-def _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device, label):
+def _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device, label,
+                 averager=None):
     model.train()
     order = rng.permutation(len(x))
     total_loss, correct = 0.0, 0.0
@@ -188,6 +242,8 @@ def _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device, lab
             if config.clip_norm:
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
             optimizer.step()
+            if averager:
+                averager.update()
             total_loss += float(loss.detach()) * len(ids)
             correct += _correct(task, logits.detach(), yb)
             done = start + len(ids)

@@ -24,6 +24,7 @@ class TrainConfig:
     seed: int = 0
     time_budget: float = 0.0  # seconds; stop after the epoch that passes it (0 = none)
     monitor: str = "val_loss"  # or "val_accuracy": what early stopping watches
+    average: float = 0.0  # decay of an exponential moving average of the weights (0 = none)
 
     def __post_init__(self) -> None:
         for name, valid in (("optimizer", OPTIMIZERS), ("monitor", MONITORS)):
@@ -36,6 +37,8 @@ class TrainConfig:
                                  f"(--{name.replace('_', '-')})")
         if self.lr <= 0:
             raise UsageError(f"lr must be > 0, got {self.lr} (--lr)")
+        if not 0.0 <= self.average < 1.0:
+            raise UsageError(f"average must be in [0, 1), got {self.average} (--average)")
         for name in ("patience", "time_budget", "clip_norm"):
             if getattr(self, name) < 0:
                 raise UsageError(f"{name} must be >= 0, got {getattr(self, name)} "

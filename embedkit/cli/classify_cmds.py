@@ -69,6 +69,12 @@ def train(
     time_budget: float = typer.Option(0.0, help="Stop after the epoch that passes this many "
                                       "seconds of training (0 = no limit)."),
     clip_norm: float = typer.Option(0.0, help="Clip the gradient norm (0 = no clipping)."),
+    average: float = typer.Option(0.0, help="Validate and keep an exponential moving average "
+                                  "of the weights with this decay per batch, e.g. 0.99 "
+                                  "(0 = the weights as trained)."),
+    refit: bool = typer.Option(False, help="After early stopping, train a fresh network on "
+                               "the training + validation texts for the epochs validation "
+                               "chose, and keep that one."),
     validation: float = typer.Option(0.2, help="Fraction of the training texts held out for "
                                      "validation (unless the data has a dev split)."),
     test: float = typer.Option(0.2, help="Fraction held out for testing (unless the data has "
@@ -103,7 +109,8 @@ def train(
         ngrams=ngrams, C=c, validation=validation, test=test,
         tokenizer={"lowercase": lowercase}, optimizer=optimizer, lr=lr,
         batch_size=batch_size, epochs=epochs, patience=patience, monitor=monitor,
-        time_budget=time_budget, clip_norm=clip_norm, seed=seed, threads=threads)
+        time_budget=time_budget, clip_norm=clip_norm, average=average, refit=refit, seed=seed,
+        threads=threads)
     report = train_files(data, output, config, vectors, home, test_data,
                          _read_options(fmt, text_column, label_column, delimiter, encoding),
                          history, plot)
@@ -114,6 +121,9 @@ def train(
             ["texts (train/val/test)", "/".join(str(v) for v in report["sizes"].values())],
             ["labels", ", ".join(report["labels"][:10])], ["task", report["task"]],
             ["epochs (best/run)", f"{report['best_epoch']}/{report['epochs_run']}"]]
+    if report.get("refit"):
+        rows.append(["refit", f"{report['refit']['epochs']} epochs on "
+                              f"{report['refit']['texts']} texts"])
     if report.get("coverage"):
         cov = report["coverage"]
         rows.append(["coverage", f"{cov['found'] + cov['subword']}/{cov['total']} "
