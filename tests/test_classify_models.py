@@ -306,6 +306,13 @@ def test_training_with_average_validates_and_keeps_the_averaged_weights(pang_lee
     assert averaged.history.epochs[-1]["val_loss"] != plain.history.epochs[-1]["val_loss"]
     texts = pang_lee.texts
     assert not np.array_equal(averaged.classifier.logits(texts), plain.classifier.logits(texts))
+    # the kept weights are the validated (averaged) ones: their validation loss, by numpy
+    val = pang_lee.subset(split_ids(pang_lee.splits, 0.2, 0.2, 3)["validation"])
+    z = averaged.classifier.logits(val.texts)[:, 0].astype(np.float64)
+    y = np.array([label == ("pos",) for label in val.labels], dtype=np.float64)
+    bce = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    best = averaged.history.epochs[averaged.history.best_epoch - 1]
+    assert bce == pytest.approx(best["val_loss"], rel=1e-5)
     with pytest.raises(UsageError, match=r"average must be in \[0, 1\), got 1.0"):
         ClassifierConfig(average=1.0)
 
