@@ -67,6 +67,8 @@ PUBLISHED = {
 # the recipes that did better here (max or mean pooling over the outputs, RMSprop 5e-4,
 # a moving average of the weights), then
 # stored vectors (rescaled with normalize="scale": PPMI-SVD rows are ~0.02 long).
+CHOLLET = dict(max_words=10_000, maxlen=500, epochs=10, patience=3, batch_size=128,
+               monitor="val_accuracy")  # the settings of every IMDB run (rows override)
 SCALED = {"normalize": "scale"}
 BETTER = {"lr": 5e-4, "epochs": 15, "patience": 4}
 AVERAGED = {"average": 0.998}  # validate and keep an exponential moving average of weights
@@ -233,8 +235,7 @@ def run(quick: bool = False, time_budget: float = 900.0, threads: int = 1,
         data = read_dataset(IMDB)
         runs = ([r for r in RUNS if r[0] == only] or [r for r in RUNS if only in r[0]]) \
             if only else RUNS[part[0]::part[1]]
-        base = dict(max_words=10_000, maxlen=500, epochs=10, patience=3, batch_size=128,
-                    time_budget=time_budget, threads=threads, monitor="val_accuracy")
+        base = {**CHOLLET, "time_budget": time_budget, "threads": threads}
     name = "bench_classify_quick" if quick else "bench_classify"
     if part[1] > 1 or only:
         name += f"_only-{re.sub(r'[^A-Za-z0-9]+', '-', only)}" if only else f"_part{part[0]}"
@@ -268,8 +269,7 @@ def seed_spread(label: str, seeds: list[int], time_budget: float = 900.0) -> dic
     _, model, kind, published, overrides = next(r for r in RUNS if r[0] == label)
     data = read_dataset(IMDB)
     vectors, source = _vectors(kind, model)
-    base = dict(max_words=10_000, maxlen=500, epochs=10, patience=3, batch_size=128,
-                time_budget=time_budget, threads=1, monitor="val_accuracy")
+    base = {**CHOLLET, "time_budget": time_budget, "threads": 1}
     rows = []
     for seed in seeds:
         config = ClassifierConfig(model=model, **{**base, **overrides, "seed": seed})
@@ -303,10 +303,8 @@ def test_ceiling(label: str, epochs: int = 9) -> dict[str, Any]:
                             data.labels + [data.labels[i] for i in test],
                             data.splits + ["validation"] * len(test))
     vectors, _source = _vectors(kind, model)
-    base = dict(max_words=10_000, maxlen=500, batch_size=128, threads=1,
-                monitor="val_accuracy")
-    config = ClassifierConfig(model=model, **{**base, **overrides, "epochs": epochs,
-                                              "patience": 0})
+    config = ClassifierConfig(model=model, **{**CHOLLET, "threads": 1, **overrides,
+                                              "epochs": epochs, "patience": 0})
     history = train_classifier(watched, config, vectors).history
     per_epoch = [round(e["val_accuracy"], 4) for e in history.epochs]
     summary = {"run": label, "trained_on": "all 25,000 training reviews",
