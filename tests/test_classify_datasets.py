@@ -32,6 +32,14 @@ def test_imdb_tar_gz_folder_per_class(shared_data):
     expected = raw.replace("<br /><br />", " ")
     hits = [t for t in data.texts if t.startswith(expected[:80])]
     assert len(hits) == 1 and "<br" not in hits[0]
+    with tarfile.open(path) as tar:  # review i of train/neg is about the film on line i
+        urls = tar.extractfile("aclImdb/train/urls_neg.txt").read().decode().split()
+        raw = tar.extractfile("aclImdb/train/neg/4002_1.txt").read().decode()
+    at = data.texts.index(raw.replace("<br />", " "))
+    assert data.groups[at] == urls[4002] and all(data.groups)
+    parts = split_ids(data.splits, validation=0.2, seed=0, groups=data.groups)
+    films = [{data.groups[i] for i in parts[k]} for k in ("train", "validation")]
+    assert not films[0] & films[1] and abs(len(parts["validation"]) - 5000) <= 30
 
 
 def test_20newsgroups_tar_gz(shared_data):
@@ -193,3 +201,44 @@ def test_vocabulary_padding_and_splits(gensim_data):
     assert all(np.array_equal(parts[k], again[k]) for k in parts)
     own = split_ids(["train"] * 8 + ["test"] * 2 + ["validation"] * 3)
     assert own["test"].tolist() == [8, 9] and own["validation"].tolist() == [10, 11, 12]
+
+
+def test_grouped_splits_keep_each_group_on_one_side():
+    rng = np.random.default_rng(1)
+    groups = [f"film{g}" for g in rng.integers(0, 40, size=400)] + [""] * 100
+    for seed in range(5):
+        parts = split_ids([""] * 500, validation=0.25, test=0.2, seed=seed, groups=groups)
+        assert np.array_equal(np.sort(np.concatenate(list(parts.values()))), np.arange(500))
+        sides = [{groups[i] for i in parts[k]} - {""} for k in parts]
+        assert all(not (a & b) for i, a in enumerate(sides) for b in sides[i + 1:])
+        biggest = max(Counter(groups[:400]).values())
+        assert abs(len(parts["test"]) - 100) <= biggest
+        assert abs(len(parts["validation"]) - 0.25 * (500 - len(parts["test"]))) <= biggest
+    ungrouped = split_ids([""] * 500, validation=0.25, test=0.2, seed=3, groups=[""] * 500)
+    plain = split_ids([""] * 500, validation=0.25, test=0.2, seed=3)
+    assert all(np.array_equal(plain[k], ungrouped[k]) for k in plain)
+
+
+def test_acl_imdb_url_lists_name_each_reviews_film(tmp_path):
+    root = tmp_path / "aclImdb" / "train"
+    for label, ids in (("pos", (0, 2, 10)), ("neg", (1,))):
+        (root / label).mkdir(parents=True)
+        for i in ids:
+            (root / label / f"{i}_{7 if label == 'pos' else 2}.txt").write_text(f"review {i}")
+        lines = [f"http://imdb/{label}/tt{n}" for n in range(11)]
+        (root / f"urls_{label}.txt").write_text("\n".join(lines) + "\n")
+    data = read_dataset(tmp_path)
+    got = dict(zip(data.texts, data.groups, strict=True))
+    assert got == {"review 0": "http://imdb/pos/tt0", "review 2": "http://imdb/pos/tt2",
+                   "review 10": "http://imdb/pos/tt10", "review 1": "http://imdb/neg/tt1"}
+
+
+def test_classifier_draws_validation_by_group_unless_told_not_to(gensim_data):
+    from embedkit.classify.classifier import ClassifierConfig, _split
+
+    data = read_dataset(gensim_data / "pang_lee_polarity.cor")
+    data.groups = [f"g{i // 7}" for i in range(len(data))]
+    for grouped in (True, False):
+        _, ids = _split(data, ClassifierConfig(group_split=grouped), None)
+        train, val = ({data.groups[i] for i in ids[k]} for k in ("train", "validation"))
+        assert bool(train & val) is not grouped

@@ -62,7 +62,8 @@ class ClassifierConfig:
     ``truncating``/``padding`` "pre" (Keras' default: keep the last tokens) or "post".
     ``embedding_dim`` defaults to the vectors' dimension, or 32 without vectors;
     ``freeze`` keeps stored vectors fixed (ignored for a random embedding).
-    ``validation``/``test`` are fractions used where the data has no split of its own.
+    ``validation``/``test`` are fractions used where the data has no split of its own,
+    drawn a group at a time (``group_split``) where the data names groups.
     """
 
     model: str = "lstm"
@@ -83,6 +84,7 @@ class ClassifierConfig:
     C: float = 0.0
     validation: float = 0.2
     test: float = 0.2
+    group_split: bool = True
     tokenizer: dict[str, Any] = field(default_factory=dict)
     optimizer: str = "rmsprop"
     lr: float = 1e-3
@@ -323,7 +325,12 @@ def _split(data, config, test_data) -> tuple[dict[str, LabelledTexts], dict[str,
     splits = list(data.splits)
     if test_data is not None:
         splits = ["train" if s == "test" else s for s in splits]
-    ids = pp.split_ids(splits, config.validation, 0.0 if test_data else config.test, config.seed)
+    groups = data.groups if config.group_split and any(data.groups) else None
+    ids = pp.split_ids(splits, config.validation, 0.0 if test_data else config.test,
+                       config.seed, groups)
+    if groups is not None:
+        log.info("held-out fractions drawn a whole group at a time (%d groups in the data)",
+                 len(set(groups)))
     parts = {name: data.subset(ids[name]) for name in ("train", "validation", "test")}
     if test_data is not None:
         parts["test"] = test_data
@@ -351,7 +358,8 @@ def _refit(everything: LabelledTexts, config: ClassifierConfig, labels: pp.Label
 def _concat(a: LabelledTexts, b: LabelledTexts) -> LabelledTexts:
     tokens = {c: a._tokens[c] + b._tokens[c] for c in a._tokens if c in b._tokens}
     return LabelledTexts(a.texts + b.texts, a.labels + b.labels, a.splits + b.splits,
-                         a.multi_label, a.source, a.layout, _tokens=tokens)
+                         a.multi_label, a.source, a.layout, _tokens=tokens,
+                         groups=a.groups + b.groups)
 
 
 def _fit_baseline(config, vocab, labels, train, train_tokens):

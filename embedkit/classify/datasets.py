@@ -53,6 +53,8 @@ _IGNORED_CLASSES = {"unsup"}
 _TEXT_NAMES = ("text", "sentence", "review", "content", "document", "body", "message", "tweet")
 _LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "topic", "y")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_URLS = re.compile(r"urls_(.+)\.txt")
+_REVIEW_ID = re.compile(r"(\d+)_")
 
 
 @dataclass
@@ -60,7 +62,9 @@ class LabelledTexts:
     """Texts with their labels (a tuple per text: one label, or several for multi-label).
 
     ``splits[i]`` is the split the source itself gives text ``i`` ("train", "validation",
-    "test") or "" where it gives none. ``replaced`` counts texts with undecodable bytes.
+    "test") or "" where it gives none. ``groups[i]`` names what text ``i`` is about where the
+    source says (aclImdb: the film's URL), "" where it does not; drawn splits keep a group
+    together. ``replaced`` counts texts with undecodable bytes.
     """
 
     texts: list[str]
@@ -72,6 +76,13 @@ class LabelledTexts:
     replaced: int = 0
     info: dict[str, Any] = field(default_factory=dict)
     _tokens: dict[Any, list[list[str]]] = field(default_factory=dict, repr=False, compare=False)
+    groups: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.groups:
+            self.groups = [""] * len(self.texts)
+        elif len(self.groups) != len(self.texts):
+            raise ValueError(f"{len(self.groups)} groups for {len(self.texts)} texts")
 
     def tokens(self, config: Any) -> list[list[str]]:
         """Token lists of the texts under a ``TokenizerConfig`` (computed once per config,
@@ -100,6 +111,7 @@ class LabelledTexts:
             [self.splits[i] for i in ids], self.multi_label, self.source, self.layout,
             self.replaced, dict(self.info),
             {config: [toks[i] for i in ids] for config, toks in self._tokens.items()},
+            [self.groups[i] for i in ids],
         )
 
     def counts(self) -> dict[str, int]:
@@ -209,20 +221,43 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 # -- folder per class -----------------------------------------------------------------
 def read_folders(path: Path, encoding: str = "utf-8") -> LabelledTexts:
     """One folder per class (below optional train/test folders), in a folder or archive."""
-    docs = [(parts, raw) for parts, raw in _iter_tree(path) if _class_of(parts)]
+    docs, url_lists = [], {}
+    for parts, raw in _iter_tree(path):
+        if _class_of(parts):
+            docs.append((parts, raw))
+        elif _URLS.fullmatch(parts[-1]):  # aclImdb: urls_<class>.txt, line i = review i
+            url_lists[(*parts[:-1], _URLS.fullmatch(parts[-1])[1])] = raw
     if not docs:
         return LabelledTexts([], [], [])
     depth = Counter(len(parts) for parts, _ in docs).most_common(1)[0][0]
-    texts, labels, splits, replaced = [], [], [], 0
+    texts, labels, splits, replaced, places = [], [], [], 0, []
     for parts, raw in docs:
         if len(parts) != depth:
-            continue  # README, vocabularies and URL lists beside the class folders
+            continue  # README, vocabularies and files beside the class folders
         text, bad = _decode(raw, encoding)
         texts.append(_BR.sub(" ", text))
         labels.append((parts[-2],))
         splits.append(next((_split_of(p) for p in parts[:-2] if _split_of(p)), ""))
+        places.append(parts)
         replaced += bad
-    return LabelledTexts(texts, labels, splits, replaced=replaced)
+    return LabelledTexts(texts, labels, splits, replaced=replaced,
+                         groups=_url_groups(places, url_lists))
+
+
+def _url_groups(places: list[tuple[str, ...]], url_lists: dict[tuple[str, ...], bytes]
+                ) -> list[str]:
+    """The film of every review where aclImdb's ``urls_<class>.txt`` gives it (review file
+    ``<id>_<rating>.txt`` is about the film on line ``id``), else ""."""
+    if not url_lists:
+        return []
+    lines = {key: raw.decode("utf-8", "replace").splitlines() for key, raw in url_lists.items()}
+    groups = []
+    for parts in places:
+        urls = lines.get(parts[:-1], [])
+        match = _REVIEW_ID.match(parts[-1])
+        index = int(match[1]) if match else len(urls)
+        groups.append(urls[index].strip() if index < len(urls) else "")
+    return groups
 
 
 def _iter_tree(path: Path) -> Iterator[tuple[tuple[str, ...], bytes]]:

@@ -148,14 +148,16 @@ class Labels:
 
 
 def split_ids(
-    splits: Sequence[str], validation: float = 0.2, test: float = 0.2, seed: int = 0
+    splits: Sequence[str], validation: float = 0.2, test: float = 0.2, seed: int = 0,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Train/validation/test ids, seeded, respecting the source's own split.
 
     A source "test" split is the test set (``test`` is then unused); a source
     "validation" split is the validation set; otherwise ``validation`` (a fraction of the
     training texts, as Keras' ``validation_split``) and ``test`` (a fraction of all texts)
-    are drawn with ``seed``.
+    are drawn with ``seed``. With ``groups`` (a name per text, "" for none), texts of one
+    group are drawn together, so no group is on both sides (aclImdb: reviews of one film).
     """
     for name, value in (("validation", validation), ("test", test)):
         if not 0.0 <= value < 1.0:
@@ -163,16 +165,44 @@ def split_ids(
     rng = np.random.default_rng(seed)
     splits = np.asarray(splits, dtype=object)
     ids = np.arange(len(splits))
+    keys = _group_keys(groups, len(splits))
     if (splits == "test").any():
         test_ids, pool = ids[splits == "test"], ids[splits != "test"]
     else:
-        order = rng.permutation(ids)
-        cut = int(round(len(ids) * test))
-        test_ids, pool = np.sort(order[:cut]), order[cut:]
+        test_ids, pool = _draw(ids, test, rng, keys)
     if (splits[pool] == "validation").any():
         val_ids, train_ids = pool[splits[pool] == "validation"], pool[splits[pool] != "validation"]
     else:
-        order = rng.permutation(np.sort(pool))
-        cut = int(round(len(order) * validation))
-        val_ids, train_ids = np.sort(order[:cut]), np.sort(order[cut:])
+        val_ids, train_ids = _draw(np.sort(pool), validation, rng, keys)
     return {"train": np.sort(train_ids), "validation": np.sort(val_ids), "test": np.sort(test_ids)}
+
+
+def _group_keys(groups: Sequence[str] | None, n: int) -> np.ndarray | None:
+    """An int group id per text (texts without a group each on their own), or None when
+    no text has a group."""
+    if groups is None or not any(groups):
+        return None
+    if len(groups) != n:
+        raise ValueError(f"{len(groups)} groups for {n} texts")
+    names = np.asarray(groups, dtype=str)
+    keys = np.unique(names, return_inverse=True)[1].reshape(-1)
+    alone = names == ""
+    keys[alone] = keys.max() + 1 + np.arange(int(alone.sum()))
+    return keys
+
+
+def _draw(pool: np.ndarray, fraction: float, rng: np.random.Generator,
+          keys: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(drawn, rest) of ``pool``: ``fraction`` of its texts, whole groups at a time (as
+    close to the fraction as group sizes allow)."""
+    if keys is None:
+        order = rng.permutation(pool)
+        cut = int(round(len(order) * fraction))
+        return np.sort(order[:cut]), order[cut:]
+    unique, inverse, sizes = np.unique(keys[pool], return_inverse=True, return_counts=True)
+    order = rng.permutation(len(unique))
+    filled = np.cumsum(sizes[order])
+    taken = int(np.argmin(np.abs(np.concatenate([[0], filled]) - len(pool) * fraction)))
+    drawn = np.zeros(len(unique), dtype=bool)
+    drawn[order[:taken]] = True
+    return np.sort(pool[drawn[inverse]]), pool[~drawn[inverse]]

@@ -79,6 +79,9 @@ def train(
                                      "validation (unless the data has a dev split)."),
     test: float = typer.Option(0.2, help="Fraction held out for testing (unless the data has "
                                "a test split or --test-data is given)."),
+    group_split: bool = typer.Option(True, help="Draw the held-out fractions by group where "
+                                     "the data names groups (aclImdb: the film of each "
+                                     "review, from urls_*.txt), so no film is on both sides."),
     test_data: str = typer.Option(None, help="A separate test file in the same format."),
     seed: int = typer.Option(0, help="Seed of the split, the initial weights and batches."),
     threads: int = typer.Option(0, help="PyTorch threads [default: one per core]."),
@@ -106,7 +109,7 @@ def train(
         embedding_dim=embedding_dim, freeze=freeze, oov=oov, normalize=normalize, units=units,
         layers=layers, bidirectional=bidirectional, dropout=dropout,
         embedding_dropout=embedding_dropout, pooling=pooling, packed=packed, init=init,
-        ngrams=ngrams, C=c, validation=validation, test=test,
+        ngrams=ngrams, C=c, validation=validation, test=test, group_split=group_split,
         tokenizer={"lowercase": lowercase}, optimizer=optimizer, lr=lr,
         batch_size=batch_size, epochs=epochs, patience=patience, monitor=monitor,
         time_budget=time_budget, clip_norm=clip_norm, average=average, refit=refit, seed=seed,
