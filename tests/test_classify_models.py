@@ -341,3 +341,13 @@ def test_refit_is_training_again_on_training_and_validation_texts(pang_lee, tmp_
     assert loaded.config.refit and loaded.config.epochs == best
     refit.history.plot(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 0
+
+
+def test_refit_is_a_warned_no_op_for_the_baselines(pang_lee, caplog):
+    base = dict(model="tfidf-logreg", max_words=2000)
+    plain = train_classifier(pang_lee, ClassifierConfig(**base))
+    with caplog.at_level("WARNING", logger="embedkit.classify"):
+        refit = train_classifier(pang_lee, ClassifierConfig(refit=True, **base))
+    assert "--refit changes nothing" in caplog.text
+    texts = pang_lee.texts[:200]
+    assert np.array_equal(plain.classifier.logits(texts), refit.classifier.logits(texts))

@@ -291,6 +291,9 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     info: dict[str, Any] = {"sizes": {k: len(v) for k, v in parts.items()},
                             "labels": list(labels.names), "task": labels.task}
     if config.model in BASELINE_NAMES:
+        if config.refit:
+            log.warning("refit: %s has no epochs to choose and already trains on the "
+                        "training + validation texts; --refit changes nothing", config.model)
         if len(val):
             train = _concat(train, val)  # a baseline has no early stopping to feed
             train_tokens = train.tokens(tokenizer)
