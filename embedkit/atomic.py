@@ -9,7 +9,9 @@ untouched for :data:`STALE_SECONDS`.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,22 +40,92 @@ def remove_stale(target: Path, suffix: str = ".tmp", age: float = STALE_SECONDS)
     return removed
 
 
-def check_writable(target: str | os.PathLike) -> Path:
-    """``target`` as a Path, or a :class:`UsageError` now (not after hours of work) when it
-    cannot be written: a folder in its way is a file, or the folder is read-only."""
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISFIFO, "named pipe (fifo)"), (stat.S_ISSOCK, "socket"),
+                       (stat.S_ISLNK, "symbolic link")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def _destination(target: str | os.PathLike) -> tuple[Path, Path]:
+    """``(the user's path, the file to replace)``: a symbolic link is followed to the file it
+    points to (the link stays); a :class:`UsageError` when that is something other than a
+    regular file (folder, device, fifo, socket), which is never touched."""
     from embedkit.errors import UsageError
 
-    target = Path(target)
-    if target.is_dir():
-        raise UsageError(f"cannot write {target}: it is a folder; give a file name")
-    folder = target.parent
+    user = Path(target)
+    real = Path(os.path.realpath(user))
+    if os.path.islink(real):
+        raise UsageError(f"{user} is a symbolic link that loops; give a file path")
+    _refuse_special(user, real)
+    return user, real
+
+
+def _refuse_special(user: Path, real: Path) -> None:
+    """A :class:`UsageError` when ``real`` exists and is not a regular file."""
+    from embedkit.errors import UsageError
+
+    try:
+        mode = os.lstat(real).st_mode
+    except OSError:  # absent (or behind a file: reported with the folder)
+        return
+    shown = f"{user} (a link to {real})" if os.path.islink(user) else str(user)
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{shown} is not a regular file: it is a folder; give a file name")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{shown} is not a regular file; give a file path "
+                         f"(it is a {_kind(mode)})")
+
+
+def _existing_folder(user: Path, real: Path) -> Path:
+    """The nearest folder of ``real`` that exists (its parent unless folders are missing);
+    a :class:`UsageError` when a file stands where a folder should be."""
+    from embedkit.errors import UsageError
+
+    folder = real.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise UsageError(f"cannot write {target}: {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write {target}: no permission to write in {folder}")
-    return target
+        raise UsageError(f"cannot write {user}: {folder} is a file, not a folder")
+    return folder
+
+
+def _cannot_write(user: Path, folder: Path, err: OSError) -> Exception:
+    """The error for a folder that refused a file: names the user's path, not a temp file."""
+    from embedkit.errors import UsageError
+
+    if err.errno in (errno.EACCES, errno.EPERM):
+        why = f"no permission to write in {folder}"
+    elif err.errno == errno.EROFS:
+        why = f"{folder} is on a read-only file system"
+    else:
+        why = f"files cannot be created in {folder} ({err.strerror or err})"
+    return UsageError(f"cannot write {user}: {why}; give a path in a folder you can write")
+
+
+def check_writable(target: str | os.PathLike) -> Path:
+    """``target`` as a Path, or a :class:`UsageError` now (not after hours of work) when it
+    cannot be written: it is a folder, device, fifo or socket, a folder in its way is a file,
+    or its folder refuses new files (read-only, no permission, /proc-like).
+
+    The folder is tried for real: a temporary file (a temporary folder where folders are
+    still missing) is created in it and removed at once, so nothing stays behind. A
+    symbolic link is checked at the file it points to, which is what gets written.
+    """
+    user, real = _destination(target)
+    folder = _existing_folder(user, real)
+    try:
+        if folder == real.parent:
+            fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=folder)
+            os.close(fd)
+            os.unlink(name)
+        else:  # the missing folders will be created here
+            os.rmdir(tempfile.mkdtemp(prefix=f".{real.name}.", suffix=".tmp", dir=folder))
+    except OSError as err:
+        raise _cannot_write(user, folder, err) from None
+    return user
 
 
 def _umask() -> int:
@@ -64,14 +136,23 @@ def _umask() -> int:
 
 class AtomicFile:
     """A temporary path beside ``target``: :meth:`commit` renames it over the target,
-    :meth:`discard` removes it. The target is untouched until :meth:`commit`."""
+    :meth:`discard` removes it. The target is untouched until :meth:`commit`.
+
+    A symbolic link is followed: the file it points to is replaced and the link stays.
+    A target that is not a regular file (folder, device, fifo, socket), or whose folder
+    refuses files, is a :class:`~embedkit.errors.UsageError` naming ``target``.
+    """
 
     def __init__(self, target: str | os.PathLike, suffix: str = ".tmp"):
-        self.target = check_writable(target)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(self.target, suffix)
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=suffix,
-                                    dir=self.target.parent)
+        self.target, self.real = _destination(target)
+        folder = _existing_folder(self.target, self.real)
+        try:
+            self.real.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(self.real, suffix)
+            fd, name = tempfile.mkstemp(prefix=f".{self.real.name}.", suffix=suffix,
+                                        dir=self.real.parent)
+        except OSError as err:
+            raise _cannot_write(self.target, folder, err) from None
         os.close(fd)
         self.path = Path(name)
 
@@ -79,8 +160,12 @@ class AtomicFile:
         """fsync the finished temporary file and rename it over the target."""
         os.chmod(self.path, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
         fsync_path(self.path)
-        os.replace(self.path, self.target)
-        fsync_path(self.target.parent)
+        _refuse_special(self.target, self.real)  # still a regular file (or absent)
+        try:
+            os.replace(self.path, self.real)
+        except OSError as err:
+            raise _cannot_write(self.target, self.real.parent, err) from None
+        fsync_path(self.real.parent)
         return self.target
 
     def discard(self) -> None:
