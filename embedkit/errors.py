@@ -69,3 +69,7 @@ class NameExistsError(EmbedkitError):
 
 class NotFoundError(EmbedkitError):
     """A workspace name, index or file that does not exist."""
+
+
+class DimensionOptionError(DimensionMismatchError, UsageError):
+    """A dimension given as an option that disagrees with the vectors (exit code 2)."""

@@ -60,10 +60,23 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
     assert saved.config.average == 0.9
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # the training file again: the held-out test part its training drew, the same score
     evaluated = run_cli("classify", "evaluate", model, corpus, "--json")
     metrics = json.loads(evaluated.stdout)
-    assert metrics["split"] == "all" and metrics["n"] == 200
-    assert np.asarray(metrics["confusion_matrix"]).sum() == 200
+    assert metrics["split"] == "test" and metrics["n"] == 40
+    assert metrics["accuracy"] == report["test"]["accuracy"]
+    assert np.asarray(metrics["confusion_matrix"]).sum() == 40
+    for split, n in (("train", 128), ("validation", 32)):
+        part = json.loads(run_cli("classify", "evaluate", model, corpus, "--split", split,
+                                  "--json").stdout)
+        assert part["split"] == split and part["n"] == n
+    everything = run_cli("classify", "evaluate", model, corpus, "--split", "all", "--json")
+    assert json.loads(everything.stdout)["n"] == 200
+    assert "includes the texts it was trained on" in everything.stderr
+    (tmp_path / "other.txt").write_bytes(b"\n".join(corpus.read_bytes().split(b"\n")[1:]))
+    other = json.loads(run_cli("classify", "evaluate", model, tmp_path / "other.txt",
+                               "--json").stdout)
+    assert other["split"] == "all" and other["n"] == 199  # not the training data: every text
     classifier = TextClassifier.load(model)
     texts = ["a gripping , funny and moving film", "tedious , silly and far too long"]
     (tmp_path / "texts.txt").write_text("\n".join(texts) + "\n")
@@ -115,7 +128,7 @@ def test_bad_inputs(corpus, stored, tmp_path):
     result = run_cli("classify", "train", corpus, "--vectors", "pl-ft", "--embedding-dim", "50",
                      *FAST, "-o", out)
     assert "--embedding-dim 50 disagrees with the vectors' dimension 100" in \
-        _error_line(result, 1)
+        _error_line(result, 2)
 
     line = _error_line(run_cli("classify", "train", corpus, "--model", "lstmm", "-o", out), 2)
     assert "unknown model 'lstmm'; valid: flatten, avgpool" in line
@@ -147,6 +160,62 @@ def test_bad_inputs(corpus, stored, tmp_path):
     line = _error_line(run_cli("classify", "evaluate", tmp_path / "junk.pt", corpus), 1)
     assert "not an embedkit classifier" in line
     assert not out.exists()  # nothing half-written
+
+
+def test_bad_option_values_and_files_are_one_line_errors(corpus, tmp_path):
+    out = tmp_path / "m.pt"
+    absent = tmp_path / "absent"
+    for option, value, message in (
+            ("--C", "-1", "C must be >= 0"), ("--seed", "-1", "seed must be in [0, 2**32)"),
+            ("--seed", str(2**40), "seed must be in"), ("--threads", "-1", "threads must be"),
+            ("--ngrams", "0", "ngrams must be at least 1, got 0 (--ngrams)")):
+        line = _error_line(run_cli("classify", "train", absent, option, value, "-o", out), 2)
+        assert message in line, line
+    for option, value, message in (("--delimiter", ";;", "--delimiter must be one character"),
+                                   ("--encoding", "nosuch", "unknown --encoding 'nosuch'")):
+        for command in (["train", corpus, "-o", out], ["evaluate", out, corpus]):
+            if command[0] == "evaluate":
+                run_cli("classify", "train", corpus, "--model", "bow-logreg", "-o", out)
+            line = _error_line(run_cli("classify", *command, option, value), 2)
+            assert message in line, line
+    line = _error_line(run_cli("classify", "train", corpus, "--model", "tfidf-logreg",
+                               "--plot", tmp_path / "p.png", "-o", tmp_path / "b.pt"), 2)
+    assert "no epochs to plot" in line and not (tmp_path / "b.pt").exists()
+    tsv = tmp_path / "t.tsv"
+    tsv.write_text("".join(f"{'good fun' if i % 2 else 'dull mess'} {i}\t{i % 2}\n"
+                           for i in range(60)))
+    ok = run_cli("classify", "train", tsv, "--model", "bow-logreg", "--delimiter", "\\t",
+                 "--text-column", "0", "--label-column", "1", "-o", tmp_path / "t.pt")
+    assert ok.exit_code == 0, ok.stderr
+    lines = corpus.read_bytes().split(b"\n")
+    (tmp_path / "odd.txt").write_bytes(lines[0].replace(b"__label__neg", b"__label__meh"))
+    result = run_cli("classify", "train", corpus, "--test-data", tmp_path / "odd.txt", *FAST,
+                     "-o", tmp_path / "td.pt")
+    line = _error_line(result, 1)
+    assert "odd.txt: label(s) 'meh' not seen in training" in line
+    assert "epoch 1" not in result.stderr  # found before training
+    (tmp_path / "folder.pt").mkdir()
+    line = _error_line(run_cli("classify", "predict", tmp_path / "folder.pt", "x"), 1)
+    assert "is a folder, not a model file" in line
+
+
+def test_predict_file_lines_line_up_and_bad_files(corpus, tmp_path):
+    model = tmp_path / "b.pt"
+    run_cli("classify", "train", corpus, "--model", "bow-logreg", "-o", model)
+    (tmp_path / "in.txt").write_bytes("a fine film\n\n  \ncaf\xe9 was dull\n".encode("latin-1"))
+    result = run_cli("classify", "predict", model, "--file", tmp_path / "in.txt", "--json")
+    assert [p["text"] for p in json.loads(result.stdout)] == [
+        "a fine film", "", "", "caf\ufffd was dull"]
+    assert "1 bytes that are not valid utf-8 were replaced" in result.stderr
+    exact = run_cli("classify", "predict", model, "--file", tmp_path / "in.txt",
+                    "--encoding", "latin-1", "--json")
+    assert json.loads(exact.stdout)[3]["text"] == "caf\xe9 was dull"
+    assert "replaced" not in exact.stderr
+    (tmp_path / "bin.dat").write_bytes(bytes(range(256)))
+    line = _error_line(run_cli("classify", "predict", model, "--file", tmp_path / "bin.dat"), 1)
+    assert "a binary file" in line
+    table = run_cli("classify", "predict", model, "two\nlines\tand a tab")
+    assert table.stdout.splitlines()[1].endswith("\ttwo lines and a tab")
 
 
 def test_without_torch_a_clear_error(corpus, tmp_path, monkeypatch):

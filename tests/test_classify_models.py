@@ -15,7 +15,7 @@ from embedkit import Vectors
 from embedkit.classify.backend import NETWORK_NAMES
 from embedkit.classify.baselines import BASELINE_NAMES
 from embedkit.classify.classifier import ClassifierConfig, TextClassifier, train_classifier
-from embedkit.classify.datasets import read_dataset
+from embedkit.classify.datasets import LabelledTexts, read_dataset
 from embedkit.classify.models import EmbeddingConfig, build_model, model_config
 from embedkit.classify.preprocess import split_ids
 from embedkit.classify.train import WeightAverage
@@ -83,10 +83,15 @@ def test_multilabel_reuters(shared_data):
         model="avgpool", epochs=8, lr=5e-3, maxlen=80, max_words=5000, embedding_dim=32,
         units=64, batch_size=32, threads=1))
     metrics = result.test_metrics
-    assert result.info["task"] == "multilabel" and metrics["n"] == len(test_ids)
+    seen = set(result.classifier.labels.names)  # the labels of the training part
+    known = [i for i in test_ids if seen & set(data.labels[i])]  # the others cannot be scored
+    assert result.info["task"] == "multilabel" and metrics["n"] == len(known)
     assert metrics["micro_f1"] > 0.6  # always predicting "earn" alone gives about 0.4
     predictions = result.classifier.predict(data.texts[:3])
     assert all(isinstance(p, tuple) for p in predictions)
+    unrelated = LabelledTexts(data.texts[:5], [("nosuch",)] * 5, [""] * 5, multi_label=True)
+    with pytest.raises(InputFormatError, match="none of the texts has a label the model knows"):
+        result.classifier.evaluate(unrelated)
 
 
 def test_embedding_starts_from_stored_vectors(pang_lee, fasttext_vectors):

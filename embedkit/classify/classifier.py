@@ -9,6 +9,7 @@ with ``weights_only=True`` (no pickled code) and predicts exactly as before savi
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -34,7 +35,7 @@ from embedkit.classify.baselines import BASELINE_NAMES, BaselineConfig, LinearBa
 from embedkit.classify.datasets import LabelledTexts
 from embedkit.classify.metrics import majority_accuracy, multi_label_metrics, single_label_metrics
 from embedkit.classify.train_config import TrainConfig
-from embedkit.errors import DimensionMismatchError, InputFormatError, StoreError, UsageError
+from embedkit.errors import DimensionOptionError, InputFormatError, StoreError, UsageError
 
 log = logging.getLogger("embedkit.classify")
 FORMAT = "embedkit.classifier"
@@ -126,7 +127,7 @@ class ClassifierConfig:
     def _check_sizes(self) -> None:
         """Counts and fractions, checked before any data is read (the same messages as the
         stages that use them)."""
-        for name in ("max_words", "maxlen", "units", "layers"):
+        for name in ("max_words", "maxlen", "units", "layers", "ngrams"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
                                  f"(--{name.replace('_', '-')})")
@@ -135,6 +136,13 @@ class ClassifierConfig:
         for name in ("validation", "test"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise UsageError(f"{name} fraction must be in [0, 1), got {getattr(self, name)}")
+        if self.C < 0:
+            raise UsageError(f"C must be >= 0 (0 = the model's default), got {self.C} (--C)")
+        if not 0 <= self.seed < 2**32:
+            raise UsageError(f"seed must be in [0, 2**32), got {self.seed} (--seed)")
+        if self.threads < 0:
+            raise UsageError(f"threads must be >= 0 (0 = one per core), got {self.threads} "
+                             "(--threads)")
 
 
 @dataclass
@@ -153,6 +161,8 @@ class TextClassifier:
     def __init__(self, config: ClassifierConfig, vocabulary: pp.Vocabulary, labels: pp.Labels,
                  network: Any = None, baseline: LinearBaseline | None = None):
         self.config = config
+        # what it was trained on: {"fingerprint", "texts", "test_data"} (see held_out_ids)
+        self.trained_on: dict[str, Any] | None = None
         self.vocabulary = vocabulary
         self.labels = labels
         self.network = network
@@ -205,19 +215,36 @@ class TextClassifier:
         """Accuracy, macro-F1 and the confusion matrix (micro/macro-F1 for multi-label)."""
         if not len(data):
             raise InputFormatError("no texts to evaluate", data.source or None)
-        y = self.labels.encode(data.labels)
+        if self.labels.task == "multilabel":
+            data = self._known_label_texts(data)
+        y = self.labels.encode(data.labels, "evaluated texts")
         scores = self._scores(self.logits(data.texts, data.tokens(self._tokenizer)))
         names = list(self.labels.names)
         if self.labels.task == "multilabel":
             return multi_label_metrics(y, scores > 0.5, names)
         return single_label_metrics(y, scores.argmax(1), names)
 
+    def _known_label_texts(self, data: LabelledTexts) -> LabelledTexts:
+        """Multi-label data without the texts all of whose labels the model never saw
+        (they would count as correct when nothing is predicted for them)."""
+        known = set(self.labels.names)
+        keep = [i for i, labs in enumerate(data.labels) if not labs or known & set(labs)]
+        if not keep:
+            raise InputFormatError(
+                f"none of the texts has a label the model knows ({pp.listing(self.labels.names)}"
+                "); evaluate it on data labelled like its training data", data.source or None)
+        if len(keep) < len(data):
+            log.warning("left out %d of %d texts whose labels the model never saw",
+                        len(data) - len(keep), len(data))
+        return data.subset(keep)
+
     # -- persistence -----------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write config + weights to one file, atomically (temp file, fsync, rename)."""
         torch = require("torch")
         meta = {"config": asdict(self.config), "vocabulary": list(self.vocabulary.words),
-                "labels": list(self.labels.names), "task": self.labels.task}
+                "labels": list(self.labels.names), "task": self.labels.task,
+                "trained_on": self.trained_on}
         if self.baseline is not None:
             meta["baseline"] = asdict(self.baseline.config)
             meta["terms"] = self.baseline.terms
@@ -238,12 +265,14 @@ class TextClassifier:
         torch = require("torch")
         path = Path(path)
         if not path.is_file():
-            raise StoreError(f"{path}: no such model file")
+            raise StoreError(f"{path}: is a folder, not a model file" if path.is_dir()
+                             else f"{path}: no such model file")
         try:
             blob = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
-            raise StoreError(f"{path}: not an embedkit classifier ({type(err).__name__}); "
-                             "train one with `embedkit classify train`") from None
+            raise StoreError(f"{path}: not an embedkit classifier, or a damaged one "
+                             f"({type(err).__name__}); train one with `embedkit classify "
+                             "train`") from None
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise StoreError(f"{path}: not an embedkit classifier file")
         meta = json.loads(blob["meta_json"])
@@ -255,13 +284,17 @@ class TextClassifier:
             baseline = LinearBaseline.from_state(
                 BaselineConfig(**meta["baseline"]), meta["terms"],
                 {k: v.numpy() for k, v in state.items()})
-            return cls(config, vocab, labels, baseline=baseline)
+            classifier = cls(config, vocab, labels, baseline=baseline)
+            classifier.trained_on = meta.get("trained_on")
+            return classifier
         from embedkit.classify.models import build_model, config_from_dict
 
         network = build_model(config_from_dict(meta["network"]))
         network.load_state_dict(state)
         network.eval()
-        return cls(config, vocab, labels, network=network)
+        classifier = cls(config, vocab, labels, network=network)
+        classifier.trained_on = meta.get("trained_on")
+        return classifier
 
 
 def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierConfig(),
@@ -286,6 +319,12 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     if not len(train):
         raise InputFormatError("no training texts after the split", data.source or None)
     labels = pp.Labels.from_data(train.labels, data.multi_label)
+    if test_data is not None and labels.task != "multilabel":
+        try:  # test labels the model cannot know: say so before training
+            labels.encode(test.labels)
+        except InputFormatError as err:
+            raise InputFormatError(f"{err} (from the training data)",
+                                   test_data.source or None) from None
     train_tokens = train.tokens(tokenizer)
     vocab = pp.Vocabulary.build(train_tokens, config.max_words)
     info: dict[str, Any] = {"sizes": {k: len(v) for k, v in parts.items()},
@@ -309,6 +348,8 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
                 data.subset(np.sort(np.concatenate([ids["train"], ids["validation"]]))),
                 config, labels, vectors, history)
     info["train_seconds"] = sum(e.get("seconds", 0.0) for e in getattr(history, "epochs", []))
+    classifier.trained_on = {"fingerprint": data_fingerprint(data), "texts": len(data),
+                             "test_data": test_data is not None}
     metrics = classifier.evaluate(test) if len(test) else {}
     if len(test) and labels.task != "multilabel":
         metrics["majority_accuracy"] = majority_accuracy(
@@ -318,22 +359,37 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
 
 def _check_dimension(config: ClassifierConfig, vectors: Any) -> None:
     if vectors is not None and config.embedding_dim and config.embedding_dim != vectors.dim:
-        raise DimensionMismatchError(
+        raise DimensionOptionError(
             f"--embedding-dim {config.embedding_dim} disagrees with the vectors' dimension "
             f"{vectors.dim}; leave out --embedding-dim (it defaults to the vectors' dimension)")
 
 
-def _split(data, config, test_data) -> tuple[dict[str, LabelledTexts], dict[str, np.ndarray]]:
-    """The train/validation/test parts of ``data`` and their ids in it."""
+def data_fingerprint(data: LabelledTexts) -> str:
+    """SHA-256 of the texts, labels and splits, in order: is this the training data?"""
+    digest = hashlib.sha256()
+    for text, labels, split in zip(data.texts, data.labels, data.splits, strict=True):
+        digest.update(f"{text}\0{chr(31).join(labels)}\0{split}\0".encode("utf-8", "replace"))
+    return digest.hexdigest()
+
+
+def held_out_ids(data: LabelledTexts, config: ClassifierConfig,
+                 test_data: bool = False) -> dict[str, np.ndarray]:
+    """The train/validation/test ids of ``data`` that training with ``config`` draws
+    (seeded, so a saved model's split can be drawn again from the same data)."""
     splits = list(data.splits)
-    if test_data is not None:
+    if test_data:
         splits = ["train" if s == "test" else s for s in splits]
     groups = data.groups if config.group_split and any(data.groups) else None
-    ids = pp.split_ids(splits, config.validation, 0.0 if test_data else config.test,
-                       config.seed, groups)
-    if groups is not None:
+    return pp.split_ids(splits, config.validation, 0.0 if test_data else config.test,
+                        config.seed, groups)
+
+
+def _split(data, config, test_data) -> tuple[dict[str, LabelledTexts], dict[str, np.ndarray]]:
+    """The train/validation/test parts of ``data`` and their ids in it."""
+    ids = held_out_ids(data, config, test_data is not None)
+    if config.group_split and any(data.groups):
         log.info("held-out fractions drawn a whole group at a time (%d groups in the data)",
-                 len(set(groups)))
+                 len(set(data.groups)))
     parts = {name: data.subset(ids[name]) for name in ("train", "validation", "test")}
     if test_data is not None:
         parts["test"] = test_data
@@ -408,7 +464,7 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
     validation = None
     if len(val):
         validation = (classifier.sequences(val.tokens(classifier._tokenizer)),
-                      labels.encode(val.labels))
+                      labels.encode(val.labels, "validation"))
     history = fit(network, labels.task, (x_train, labels.encode(train.labels)), validation,
                   tconfig)
     network.cpu()

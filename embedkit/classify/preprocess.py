@@ -124,27 +124,37 @@ class Labels:
         """Output units: 1 for binary (sigmoid), else one per label."""
         return 1 if self.task == "binary" else len(self.names)
 
-    def encode(self, labels: Sequence[tuple[str, ...]]) -> np.ndarray:
+    def encode(self, labels: Sequence[tuple[str, ...]], what: str = "") -> np.ndarray:
         """Targets: (n,) int64 class ids, or (n, labels) float32 0/1 for multi-label.
 
         Labels not seen in training raise :class:`InputFormatError`, except in multi-label
-        data, where they are left out with a warning (no model can predict them; the
-        ModApte test split has three topics that never occur in training).
+        data, where they are left out with a warning naming ``what`` texts they come from (no
+        model can predict them; the ModApte test split has three topics that never occur in
+        training).
         """
         index = {name: i for i, name in enumerate(self.names)}
         unknown = sorted({lab for labs in labels for lab in labs} - set(index))
         if unknown and self.task == "multilabel":
-            log.warning("left out label(s) not seen in training: %s", ", ".join(unknown[:20]))
+            hit = sum(1 for labs in labels if any(lab not in index for lab in labs))
+            log.warning("%sleft out %d label(s) not seen in training, on %d of %d texts: %s",
+                        f"{what}: " if what else "", len(unknown), hit, len(labels),
+                        listing(unknown))
             labels = [tuple(lab for lab in labs if lab in index) for labs in labels]
         elif unknown:
-            raise InputFormatError(f"label(s) {', '.join(map(repr, unknown[:5]))} not seen in "
-                                   f"training; the model knows {', '.join(self.names[:20])}")
+            raise InputFormatError(f"label(s) {listing(unknown, repr)} not seen in training; "
+                                   f"the model knows {listing(self.names)}")
         if self.task != "multilabel":
             return np.array([index[labs[0]] for labs in labels], dtype=np.int64)
         out = np.zeros((len(labels), len(self.names)), dtype=np.float32)
         for row, labs in enumerate(labels):
             out[row, [index[lab] for lab in labs]] = 1.0
         return out
+
+
+def listing(items: Sequence[Any], show: Any = str, most: int = 5) -> str:
+    """``a, b, c, d, e, ... (N in all)``: a list for a one-line message."""
+    shown = ", ".join(show(item) for item in items[:most])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > most else "")
 
 
 def split_ids(

@@ -6,6 +6,8 @@ Each is the single library call behind ``embedkit classify train|evaluate|predic
 
 from __future__ import annotations
 
+import codecs
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -13,15 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from embedkit.atomic import check_writable
+from embedkit.classify.baselines import BASELINE_NAMES
 from embedkit.classify.classifier import (
     ClassifierConfig,
     TextClassifier,
     check_model,
+    data_fingerprint,
+    held_out_ids,
     train_classifier,
 )
-from embedkit.classify.datasets import read_dataset
+from embedkit.classify.datasets import LabelledTexts, read_dataset
 from embedkit.errors import InputFormatError, UsageError
 
+log = logging.getLogger("embedkit.classify")
 EVAL_SPLITS = ("test", "all", "train", "validation")
 
 
@@ -42,10 +48,15 @@ def train_files(
     Returns a report: sizes, labels, coverage, held-out metrics and the best epoch.
     """
     check_model(config.model)
+    if plot and config.model in BASELINE_NAMES:
+        raise UsageError(f"--plot: {config.model} is fitted in one step, with no epochs to "
+                         "plot; leave out --plot")
+    if vectors is not None and config.model in BASELINE_NAMES:
+        log.warning("--vectors is not used by %s (a bag-of-words model)", config.model)
     for target in (output, history, plot):
         if target:
             check_writable(target)
-    options = dict(read_options or {})
+    options = check_read_options(read_options)
     dataset = read_dataset(data, **options)
     test = read_dataset(test_data, **options) if test_data else None
     embedding = None
@@ -78,15 +89,62 @@ def evaluate_files(
     if split not in EVAL_SPLITS:
         raise UsageError(f"unknown split {split!r}; valid: {', '.join(EVAL_SPLITS)}")
     classifier = TextClassifier.load(model)
-    dataset = read_dataset(data, **dict(read_options or {}))
-    if split == "test" and not dataset.has_split("test"):
-        split = "all"
-    if split != "all":
-        dataset = dataset.subset([i for i, s in enumerate(dataset.splits) if s == split])
-        if not len(dataset):
-            raise InputFormatError(f"no texts in the {split!r} split", data)
+    dataset = read_dataset(data, **check_read_options(read_options))
+    dataset, split = _evaluated_part(classifier, dataset, split, data)
     return {"model": str(model), "data": str(data), "split": split,
             **classifier.evaluate(dataset)}
+
+
+def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: str,
+                    data: str | os.PathLike) -> tuple[LabelledTexts, str]:
+    """The texts of ``split``: the data's own split of that name; else, when ``data`` is the
+    model's training data, the part its training run drew (the same seed, so ``test`` is
+    the held-out test part); else every text for ``test``."""
+    trained_on = classifier.trained_on or {}
+    replay = not dataset.has_split(split) and split != "all" and \
+        trained_on.get("fingerprint") == data_fingerprint(dataset)
+    if replay:
+        ids = held_out_ids(dataset, classifier.config, trained_on.get("test_data", False))
+        log.info("%s is the model's training data: evaluating the %s part its training drew "
+                 "(seed %d)", data, split, classifier.config.seed)
+        part = dataset.subset(ids[split])
+    elif split == "test" and not dataset.has_split("test"):
+        return dataset, "all"
+    elif split == "all":
+        if trained_on.get("fingerprint") == data_fingerprint(dataset):
+            log.warning("%s is the model's training data: 'all' includes the texts it was "
+                        "trained on", data)
+        return dataset, "all"
+    else:
+        part = dataset.subset([i for i, s in enumerate(dataset.splits) if s == split])
+    if not len(part):
+        raise InputFormatError(f"no texts in the {split!r} split", data)
+    return part, split
+
+
+def check_read_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Dataset reading options with the delimiter and encoding checked (``\\t`` typed
+    literally is a tab)."""
+    options = dict(options or {})
+    delimiter = options.get("delimiter")
+    if delimiter is not None:
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise UsageError(f"--delimiter must be one character (or \\t), got {delimiter!r}")
+        options["delimiter"] = delimiter
+    if "encoding" in options:
+        check_encoding(options["encoding"])
+    return options
+
+
+def check_encoding(encoding: str) -> str:
+    """``encoding`` if Python knows it, else a :class:`UsageError`."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(f"unknown --encoding {encoding!r}; e.g. utf-8, latin-1, cp1252") \
+            from None
+    return encoding
 
 
 def predict_texts(model: str | os.PathLike, texts: Sequence[str]) -> list[dict[str, Any]]:
@@ -102,8 +160,27 @@ def predict_texts(model: str | os.PathLike, texts: Sequence[str]) -> list[dict[s
             for text, labs, row in zip(texts, labels, scores, strict=True)]
 
 
-def read_texts(path: str | os.PathLike) -> list[str]:
-    """Non-empty lines of a UTF-8 file, or of standard input for ``"-"`` (undecodable bytes
-    replaced): texts to classify."""
-    raw = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
-    return [line.strip() for line in raw.decode("utf-8", "replace").split("\n") if line.strip()]
+def read_texts(path: str | os.PathLike, encoding: str = "utf-8") -> list[str]:
+    """The lines of a file, or of standard input for ``"-"``: texts to classify, one per
+    line (blank lines included, so predictions line up with the input). Undecodable bytes
+    are replaced, with a warning."""
+    check_encoding(encoding)
+    if str(path) == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise InputFormatError("no such file" if not path.exists() else "not a file", path)
+        raw = path.read_bytes()
+    if b"\0" in raw[:8192] and not codecs.lookup(encoding).name.startswith(("utf-16",
+                                                                             "utf-32")):
+        raise InputFormatError("a binary file, not lines of text", path)
+    text = raw.decode(encoding, "replace")
+    bad = text.count("\ufffd") - raw.decode(encoding, "ignore").count("\ufffd")
+    if bad:
+        log.warning("%s: %d bytes that are not valid %s were replaced (pass --encoding, e.g. "
+                    "latin-1)", path, bad, encoding)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final line break ends the last line
+    return [line.strip() for line in lines]

@@ -56,8 +56,8 @@ def train(
     init: str = typer.Option("keras", help="Recurrent weights: keras (Glorot, orthogonal, "
                              "forget bias 1) or torch (PyTorch's defaults)."),
     ngrams: int = typer.Option(1, help="Baselines: word n-grams up to this length."),
-    c: float = typer.Option(0.0, "--C", help="Baselines: inverse L2 strength [default: "
-                            "per model]."),
+    c: float = typer.Option(0.0, "--C", show_default=False, help="Baselines: inverse L2 "
+                            "strength [default: per model]."),
     optimizer: str = typer.Option("rmsprop", help="rmsprop or adam."),
     lr: float = typer.Option(1e-3, help="Learning rate."),
     batch_size: int = typer.Option(128, help="Mini-batch size."),
@@ -84,7 +84,8 @@ def train(
                                      "review, from urls_*.txt), so no film is on both sides."),
     test_data: str = typer.Option(None, help="A separate test file in the same format."),
     seed: int = typer.Option(0, help="Seed of the split, the initial weights and batches."),
-    threads: int = typer.Option(0, help="PyTorch threads [default: one per core]."),
+    threads: int = typer.Option(0, show_default=False,
+                                help="PyTorch threads [default: one per core]."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     text_column: str = typer.Option(None, help="Table: name or 0-based index of the text "
                                     "column [default: guessed from the header]."),
@@ -102,6 +103,7 @@ def train(
     Example: embedkit classify train pang_lee_polarity.cor --model lstm --maxlen 50 -o m.pt
     """
     from embedkit.classify.classifier import ClassifierConfig
+    from embedkit.classify.preprocess import listing
     from embedkit.classify.run import train_files
 
     config = ClassifierConfig(
@@ -122,7 +124,7 @@ def train(
         return
     rows = [["model", report["model"]], ["saved", report["output"]],
             ["texts (train/val/test)", "/".join(str(v) for v in report["sizes"].values())],
-            ["labels", ", ".join(report["labels"][:10])], ["task", report["task"]],
+            ["labels", listing(report["labels"], most=10)], ["task", report["task"]],
             ["epochs (best/run)", f"{report['best_epoch']}/{report['epochs_run']}"]]
     if report.get("refit"):
         rows.append(["refit", f"{report['refit']['epochs']} epochs on "
@@ -177,7 +179,10 @@ def predict(
     model: str = typer.Argument(..., help="Model file written by `classify train`."),
     texts: list[str] = typer.Argument(None, help="Texts to classify."),
     file: str = typer.Option(None, "--file", "-f", help="Classify each line of this file "
-                            "(- reads standard input)."),
+                            "(- reads standard input); one prediction per line, blank "
+                            "lines included."),
+    encoding: str = typer.Option("utf-8", help="Encoding of --file (bad bytes are replaced, "
+                                 "with a warning)."),
     as_json: bool = json_option(),
 ) -> None:
     """Predict the label(s) of texts: label, probability and text per line.
@@ -186,13 +191,13 @@ def predict(
     """
     from embedkit.classify.run import predict_texts, read_texts
 
-    items = list(texts or []) + (read_texts(file) if file else [])
+    items = list(texts or []) + (read_texts(file, encoding) if file else [])
     results = predict_texts(model, items)
     if as_json:
         emit_json(results)
         return
-    emit_tsv([[",".join(r["labels"]), max(r["scores"].values()), r["text"]] for r in results],
-             ["label", "score", "text"])
+    emit_tsv([[",".join(r["labels"]), max(r["scores"].values()), " ".join(r["text"].split())]
+              for r in results], ["label", "score", "text"])
 
 
 def register(app: typer.Typer) -> None:
