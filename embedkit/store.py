@@ -65,8 +65,7 @@ class StoreWriter:
         if dim <= 0:
             raise DimensionMismatchError(f"vectors need a positive dimension, got {dim}")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._atomic = AtomicFile(self.path)
+        self._atomic = AtomicFile(self.path)  # makes missing folders; clear errors
         self._tmp = self._atomic.path
         self.dim = dim
         self.size = 0
