@@ -6,6 +6,7 @@ Counts are checked against the PROVENANCE files and direct reads with tarfile.""
 from __future__ import annotations
 
 import csv
+import logging
 import tarfile
 import zipfile
 from collections import Counter
@@ -242,3 +243,134 @@ def test_classifier_draws_validation_by_group_unless_told_not_to(gensim_data):
         _, ids = _split(data, ClassifierConfig(group_split=grouped), None)
         train, val = ({data.groups[i] for i in ids[k]} for k in ("train", "validation"))
         assert bool(train & val) is not grouped
+
+
+# -- table and label-first reader fixes ---------------------------------------------------
+@pytest.fixture()
+def warned(caplog, monkeypatch):
+    """Warnings of embedkit.classify (caught even after a CLI run stopped propagation)."""
+    monkeypatch.setattr(logging.getLogger("embedkit"), "propagate", True)
+    caplog.set_level("WARNING", logger="embedkit.classify")
+    return caplog
+
+
+def _sst_rows(shared_data, n):
+    source = read_dataset(shared_data / SENT / "stsa.binary.dev")
+    return list(zip(source.texts[:n], [lab[0] for lab in source.labels[:n]], strict=True))
+
+
+def test_tsv_cells_are_literal_an_open_quote_swallows_nothing(shared_data, tmp_path):
+    rows = _sst_rows(shared_data, 30)
+    rows[4] = ('"' + rows[4][0], rows[4][1])  # an unclosed quote, as in real review text
+    path = tmp_path / "sst.tsv"
+    path.write_text("".join(f"{lab}\t{text}\n" for text, lab in rows))
+    data = read_dataset(path)
+    assert data.texts == [t for t, _ in rows] and data.texts[4].startswith('"')
+    assert [lab[0] for lab in data.labels] == [lab for _, lab in rows]
+
+
+def test_csv_keeps_quoting_but_a_runaway_quote_is_an_error(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text('text,label\n"two\nlines, one cell",pos\n"say ""hi""",neg\nplain,pos\n')
+    data = read_dataset(good)
+    assert data.texts == ["two\nlines, one cell", 'say "hi"', "plain"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text('label,text\npos,good film\nneg,"bad start of quote\npos,nice one\n'
+                   "neg,awful\n")
+    with pytest.raises(InputFormatError, match=r'bad.csv:3: a quoted cell .* never closed'):
+        read_dataset(bad)
+
+
+def test_utf8_byte_order_mark_is_dropped(tmp_path):
+    table = tmp_path / "bom.tsv"
+    table.write_bytes("\ufefftext\tlabel\ngood film\tpos\nbad film\tneg\n".encode())
+    data = read_dataset(table)
+    assert data.texts == ["good film", "bad film"] and data.label_names == ["neg", "pos"]
+    lines = tmp_path / "bom.txt"
+    lines.write_bytes("\ufeffpos good film\nneg bad film\n".encode())
+    assert read_dataset(lines, layout="label-first").label_names == ["neg", "pos"]
+
+
+def test_rows_without_text_are_skipped_with_one_warning(tmp_path, warned):
+    path = tmp_path / "gaps.csv"
+    path.write_text("text,label\ngood,pos\n,neg\nbad,neg\n  ,pos\nfine,pos\n")
+    data = read_dataset(path)
+    assert data.texts == ["good", "bad", "fine"]
+    skipped = [r.getMessage() for r in warned.records if "skipped" in r.getMessage()]
+    assert skipped == [f"{path}: skipped 2 rows with a label but no text (first: line 3)"]
+
+
+def test_messages_name_columns_as_the_options_take_them(tmp_path):
+    headed = tmp_path / "headed.csv"
+    headed.write_text("text,label\ngood,pos\nbad,\n")
+    with pytest.raises(InputFormatError,
+                       match=r"headed.csv:3: row has no label \(column 'label' \(index 1\)\)"):
+        read_dataset(headed)
+    bare = tmp_path / "bare.csv"
+    bare.write_text("pos,good film\nneg,bad film\n,no label\n")
+    with pytest.raises(InputFormatError, match=r"bare.csv:3: row has no label \(column index 0\)"):
+        read_dataset(bare, text_column=1, label_column=0)
+
+
+def test_a_column_past_the_last_is_a_usage_error(tmp_path):
+    path = tmp_path / "three.csv"
+    path.write_text("a,b,c\nx,good,pos\ny,bad,neg\n")
+    with pytest.raises(UsageError, match=r"has 3 columns .*; --text-column 5 does not exist"):
+        read_dataset(path, text_column="5", label_column="2")
+    with pytest.raises(UsageError, match=r"--label-column 3 does not exist"):
+        read_dataset(path, text_column=1, label_column=3)
+
+
+def test_text_and_label_in_one_column_or_labels_that_are_texts(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("review,label\n" + "".join(f"review number {i},x{i % 2}\n" for i in range(80)))
+    with pytest.raises(UsageError, match=r"both column 'review' \(index 0\)"):
+        read_dataset(path, text_column="review", label_column="review")
+    with pytest.raises(InputFormatError, match=r"look like text: 80 distinct labels") as err:
+        read_dataset(path, text_column="label", label_column="review")
+    message = str(err.value)
+    assert "… (80 in all)" in message and "review number 79" not in message
+    assert "--label-column" in message and "\n" not in message
+    assert len(read_dataset(path)) == 80  # two labels: fine
+
+
+def test_header_guess_with_integer_columns(shared_data, tmp_path, warned):
+    source = read_dataset(shared_data / SENT / "TREC.test.all")
+    rows = list(zip(source.texts[:40], [lab[0] for lab in source.labels[:40]], strict=True))
+    body = "".join(f'{lab},"{t}"\n' for t, lab in rows)
+    (tmp_path / "bare.csv").write_text(body)
+    (tmp_path / "headed.csv").write_text("qtype,question\n" + body)
+    for name in ("bare.csv", "headed.csv"):
+        for columns in (("1", "0"), (1, 0)):
+            data = read_dataset(tmp_path / name, text_column=columns[0], label_column=columns[1])
+            assert data.texts == [t for t, _ in rows], name
+    words = tmp_path / "words.csv"  # word labels, a header of names, longer texts below
+    words.write_text("id,review text,polarity\n1,a fine film all round,pos\n"
+                     "2,a dull film from start to end,neg\n3,pos,pos\n")
+    assert read_dataset(words, text_column=1, label_column=2).texts[0] == "a fine film all round"
+    assert "line 1 is read as data" not in warned.text
+    one = tmp_path / "one.csv"  # a class seen once, in row 1: kept, but warned about
+    one.write_text("rare,only once\npos,good film here\nneg,bad film here\n")
+    assert len(read_dataset(one, text_column=1, label_column=0)) == 3
+    assert "line 1 is read as data" in warned.text
+
+
+def test_one_column_tables_hint_at_the_delimiter(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("text;label\ngood;pos\nbad;neg\n")
+    with pytest.raises(InputFormatError, match=r"one column when split on ','.*--delimiter ';'"):
+        read_dataset(path)
+    assert read_dataset(path, delimiter=";").texts == ["good", "bad"]
+
+
+def test_split_from_the_file_name_is_warned_about(shared_data, tmp_path, warned):
+    data = read_dataset(shared_data / SENT / "stsa.binary.test")
+    assert set(data.splits) == {"test"}
+    assert "file name puts all 1821 texts in the test split" in warned.text
+    warned.clear()
+    (tmp_path / "x.dev.txt").write_text("pos good film\nneg bad film\n")
+    assert set(read_dataset(tmp_path / "x.dev.txt").splits) == {"validation"}
+    assert "in the validation split" in warned.text
+    warned.clear()
+    read_dataset(shared_data / SENT / "stsa.binary.train")
+    assert "file name" not in warned.text

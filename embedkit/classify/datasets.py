@@ -13,6 +13,7 @@ Layouts (``layout=`` / ``--format``):
     ``label sentence`` lines (the Kim 2014 sentence sets: MR, SST, TREC, Subj, CR, MPQA).
 ``table``
     CSV or TSV with a text column and a label column (by header name or 0-based index).
+    TSV cells are literal (no quoting); CSV follows RFC 4180 quoting.
 ``reuters``
     Reuters-21578 SGML (a folder of ``reut2-*.sgm[.gz]`` or one file): multi-label TOPICS,
     the ModApte split (LEWISSPLIT TRAIN/TEST with TOPICS="YES"); documents without topics
@@ -25,10 +26,10 @@ line break).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import html
-import io
 import logging
 import re
 import tarfile
@@ -130,8 +131,8 @@ def read_dataset(
 ) -> LabelledTexts:
     """Read labelled texts from ``path`` in ``layout`` (``"auto"`` detects it).
 
-    Raises :class:`InputFormatError` naming the file and line for rows without a label or
-    text, and when nothing labelled is found.
+    Raises :class:`InputFormatError` naming the file and line for rows without a label, and
+    when nothing labelled is found; rows with a label but no text are skipped (one warning).
     """
     path = Path(path)
     if not path.exists():
@@ -204,11 +205,21 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _decode(raw: bytes, encoding: str) -> tuple[str, bool]:
-    """Text of ``raw``; undecodable bytes are replaced and reported (second item)."""
+    """Text of ``raw`` (a UTF-8 byte-order mark dropped); undecodable bytes are replaced and
+    reported (second item)."""
+    encoding = _without_bom(encoding)
     try:
         return raw.decode(encoding), False
     except UnicodeDecodeError:
         return raw.decode(encoding, errors="replace"), True
+
+
+def _without_bom(encoding: str) -> str:
+    """``utf-8-sig`` for UTF-8 (it drops a leading byte-order mark), else ``encoding``."""
+    try:
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    except LookupError:
+        return encoding
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -337,10 +348,14 @@ def read_label_first(path: Path, encoding: str = "utf-8") -> LabelledTexts:
         labels.append((fields[0],))
         texts.append(fields[1])
         replaced += bad
-    if empty:
-        log.warning("%s: skipped %d lines with a label but no text (first: line %d)",
-                    path, len(empty), empty[0])
+    _warn_skipped(path, "lines", empty)
+    _check_labels(path, labels, "the first words of the lines",
+                  "this is not a label-first file; pass --format")
     split = next((_split_of(p) for p in path.name.split(".") if _split_of(p)), "")
+    if texts and split not in ("", "train"):
+        log.warning("%s: the file name puts all %d texts in the %s split (so none are for "
+                    "training); to train on them, use a file whose name has no split in it",
+                    path, len(texts), split)
     return LabelledTexts(texts, labels, [split] * len(texts), replaced=replaced)
 
 
@@ -351,52 +366,202 @@ def read_table(
     delimiter: str | None = None,
     encoding: str = "utf-8",
 ) -> LabelledTexts:
-    """CSV/TSV rows; columns by header name or 0-based index (guessed when not given)."""
+    """CSV/TSV rows; columns by header name or 0-based index (guessed when not given).
+
+    Tab-separated files are read literally (no quoting: every line is one row); other
+    delimiters follow RFC 4180 quoting. Rows with a label but no text are skipped (one
+    warning); a row without a label is an error.
+    """
     text, replaced = _decode(_read_bytes(path), encoding)
-    if delimiter is None:
-        first = text.split("\n", 1)[0]
-        tsv = "\t" in first or path.name.lower().endswith((".tsv", ".tsv.gz"))
-        delimiter = "\t" if tsv else ","
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    delimiter = delimiter or _guess_delimiter(path, text)
+    rows = [(n, r) for n, r in _table_rows(path, text, delimiter) if any(c.strip() for c in r)]
     if not rows:
         return LabelledTexts([], [], [])
-    header = [c.strip().lower() for c in rows[0]]
-    text_idx, label_idx, has_header = _columns(path, header, rows, text_column, label_column)
-    texts, labels = [], []
-    for number, row in enumerate(rows[1 if has_header else 0:], 2 if has_header else 1):
-        if len(row) <= max(text_idx, label_idx) or not row[label_idx].strip():
-            raise InputFormatError(f"row has no label (column {label_idx + 1})", path, number)
-        if not row[text_idx].strip():
-            raise InputFormatError(f"row has no text (column {text_idx + 1})", path, number)
+    _check_width(path, [r for _, r in rows], delimiter)
+    text_idx, label_idx, header = _columns(path, [r for _, r in rows], text_column, label_column)
+    texts, labels, empty = [], [], []
+    for number, row in rows[1 if header else 0:]:
+        label = row[label_idx].strip() if len(row) > label_idx else ""
+        if not label:
+            raise InputFormatError(f"row has no label ({_column_name(label_idx, header)}); "
+                                   "every row needs one", path, number)
+        if len(row) <= text_idx or not row[text_idx].strip():
+            empty.append(number)
+            continue
         texts.append(row[text_idx])
-        labels.append((row[label_idx].strip(),))
+        labels.append((label,))
+    _warn_skipped(path, "rows", empty)
+    _check_labels(path, labels, f"the labels in {_column_name(label_idx, header)}",
+                  "pass --label-column with the column that holds the labels, or --format")
     return LabelledTexts(texts, labels, [""] * len(texts), replaced=int(replaced))
 
 
-def _columns(path, header, rows, text_column, label_column) -> tuple[int, int, bool]:
-    """(text index, label index, first row is a header) for a table."""
-    has_header = any(h in _TEXT_NAMES + _LABEL_NAMES for h in header) or isinstance(
-        text_column, str) or isinstance(label_column, str)
+def _guess_delimiter(path: Path, text: str) -> str:
+    """Tab when the first line has one or the name says ``.tsv``, else comma."""
+    first = text.split("\n", 1)[0]
+    tsv = "\t" in first or path.name.lower().endswith((".tsv", ".tsv.gz"))
+    return "\t" if tsv else ","
 
-    def find(column, names, what):
-        if column is None:
-            hit = next((header.index(n) for n in names if n in header), None)
-            if hit is None:
-                raise UsageError(f"{path}: cannot tell which column holds the {what}; pass "
-                                 f"--{what}-column NAME or a 0-based index")
-            return hit
-        if isinstance(column, int) or str(column).isdigit():
-            return int(column)
-        if column.lower() not in header:
-            raise UsageError(f"{path}: no column named {column!r}; columns: {', '.join(header)}")
-        return header.index(column.lower())
 
-    if not has_header and text_column is None and label_column is None and len(rows[0]) == 2:
-        mean = [sum(len(r[i]) for r in rows[:200] if len(r) == 2) for i in (0, 1)]
-        return (1, 0, False) if mean[1] > mean[0] else (0, 1, False)
-    return find(text_column, _TEXT_NAMES, "text"), find(label_column, _LABEL_NAMES, "label"), \
-        has_header
+def _table_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(1-based line where the row starts, cells) of every row.
+
+    Tab-separated: literal fields, one line one row (TSV has no quoting). Otherwise csv
+    quoting; a quoted cell left open to the end of the file is an :class:`InputFormatError`.
+    """
+    lines = text.split("\n")
+    if delimiter == "\t":
+        return [(n, line.rstrip("\r").split("\t")) for n, line in enumerate(lines, 1)]
+    reader = csv.reader((line + "\n" for line in lines), delimiter=delimiter, strict=True)
+    rows, start = [], 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise _quoting_error(path, lines, start, reader.line_num, err, delimiter) from None
+    return rows
+
+
+def _quoting_error(path: Path, lines: list[str], start: int, at: int, err: csv.Error,
+                   delimiter: str) -> InputFormatError:
+    """The one-line error for a csv failure (runaway quote, bad quoting)."""
+    snippet = lines[start - 1][:60] if start <= len(lines) else ""
+    if "unexpected end of data" in str(err) or "field larger" in str(err):
+        how = ("to the end of the file" if "end of data" in str(err) else
+               f"past {csv.field_size_limit()} characters")
+        return InputFormatError(
+            f"a quoted cell in the row starting here is never closed: its opening \" runs "
+            f"on {how} ({snippet!r}); close the quote, or write a quote inside a quoted "
+            "cell as \"\"", path, start)
+    return InputFormatError(
+        f"bad CSV quoting ({err}): a cell that starts with \" must end with \" right before "
+        f"the next {delimiter!r}, with inner quotes doubled (\"\")", path, at)
+
+
+def _check_width(path: Path, rows: list[list[str]], delimiter: str) -> None:
+    """A table needs two columns; one column everywhere means the wrong delimiter."""
+    if max(len(r) for r in rows) >= 2:
+        return
+    seen = [c for c in ";|\t,:" if c != delimiter and c in rows[0][0]]
+    hint = f" (the first line has {seen[0]!r}: try --delimiter {seen[0]!r})" if seen else ""
+    raise InputFormatError(f"every row has one column when split on {delimiter!r}{hint}; "
+                           "pass --delimiter with the character between the columns", path)
+
+
+def _index(column: str | int | None) -> int | None:
+    """A 0-based column index given as an int or digits, else None."""
+    if isinstance(column, int):
+        return column
+    return int(column) if column is not None and str(column).isdigit() else None
+
+
+def _column_name(index: int, header: list[str] | None) -> str:
+    """A column as the options take it: its header name (when there is one) and index."""
+    name = header[index].strip() if header and index < len(header) else ""
+    return f"column {name!r} (index {index})" if name else f"column index {index}"
+
+
+def _columns(path: Path, rows: list[list[str]], text_column: str | int | None,
+             label_column: str | int | None) -> tuple[int, int, list[str] | None]:
+    """(text index, label index, header row or None) for a table."""
+    width = max(len(r) for r in rows)
+    text_idx, label_idx = _index(text_column), _index(label_column)
+    for option, index in (("--text-column", text_idx), ("--label-column", label_idx)):
+        if index is not None and index >= width:
+            raise UsageError(f"{path}: the table has {width} columns (0-based indexes 0 to "
+                             f"{width - 1}); {option} {index} does not exist")
+    names = [c.strip().lower() for c in rows[0]]
+    if text_idx is not None and label_idx is not None:
+        header = rows[0] if _first_row_is_header(path, rows, text_idx, label_idx) else None
+    else:
+        named = any(c is not None and _index(c) is None for c in (text_column, label_column))
+        known = any(n in _TEXT_NAMES + _LABEL_NAMES for n in names)
+        header = rows[0] if named or known else None
+        if header is None and text_column is None and label_column is None and width == 2:
+            mean = [sum(len(r[i]) for r in rows[:200] if len(r) == 2) for i in (0, 1)]
+            return (1, 0, None) if mean[1] > mean[0] else (0, 1, None)
+        text_idx = _find_column(path, names, text_column, _TEXT_NAMES, "text")
+        label_idx = _find_column(path, names, label_column, _LABEL_NAMES, "label")
+    if text_idx == label_idx:
+        column = _column_name(text_idx, header)
+        raise UsageError(f"{path}: the text and the labels are both {column}; pass "
+                         "--text-column and --label-column with two different columns")
+    return text_idx, label_idx, header
+
+
+def _find_column(path: Path, names: list[str], column: str | int | None,
+                 guesses: tuple[str, ...], what: str) -> int:
+    """The index of ``column`` (a header name or index), or the first of ``guesses``."""
+    if _index(column) is not None:
+        return _index(column)
+    if column is None:
+        hit = next((names.index(n) for n in guesses if n in names), None)
+        if hit is None:
+            raise UsageError(f"{path}: cannot tell which column holds the {what}; pass "
+                             f"--{what}-column NAME or a 0-based index")
+        return hit
+    if str(column).lower() not in names:
+        raise UsageError(f"{path}: no column named {column!r}; columns: {_some(names)}")
+    return names.index(str(column).lower())
+
+
+def _first_row_is_header(path: Path, rows: list[list[str]], text_idx: int,
+                         label_idx: int) -> bool:
+    """Whether the first row of a table whose columns are given by index is a header.
+
+    Only on strong evidence: its label cell is none of the labels of the rows below, and
+    it holds a known column name, or is not a number where every label below is one, or its
+    text cell is a short name (at most 3 words) where the texts below are longer. A first
+    row kept as data although its label occurs nowhere else is warned about.
+    """
+    first, below = rows[0], rows[1:1001]
+    if len(first) <= max(text_idx, label_idx) or not below:
+        return False
+    label = first[label_idx].strip()
+    labels = {r[label_idx].strip() for r in below if len(r) > label_idx} - {""}
+    if label in labels:
+        return False
+    if any(c.strip().lower() in _TEXT_NAMES + _LABEL_NAMES for c in first):
+        return True
+    if labels and all(_is_number(lab) for lab in labels):
+        return not _is_number(label)
+    words = sorted(len(r[text_idx].split()) for r in below if len(r) > text_idx)
+    if len(first[text_idx].split()) <= 3 and words and words[len(words) // 2] > 3:
+        return True
+    log.warning("%s: line 1 is read as data, though its label %r occurs in no other row; if "
+                "it is a header, pass --text-column and --label-column by name", path, label)
+    return False
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _some(items: Sequence[Any], show: Any = str, most: int = 5) -> str:
+    """At most ``most`` items for a one-line message: ``a, b, c, d, e, … (N in all)``."""
+    shown = ", ".join(show(item) for item in items[:most])
+    return shown + (f", … ({len(items)} in all)" if len(items) > most else "")
+
+
+def _warn_skipped(path: Path, what: str, numbers: list[int]) -> None:
+    """One warning for the ``what`` (lines, rows) skipped for having a label but no text."""
+    if numbers:
+        log.warning("%s: skipped %d %s with a label but no text (first: line %d)",
+                    path, len(numbers), what, numbers[0])
+
+
+def _check_labels(path: Path, labels: list[tuple[str, ...]], where: str, fix: str) -> None:
+    """Refuse labels that look like text: more distinct labels than half of 50+ texts."""
+    distinct = sorted({lab for labs in labels for lab in labs})
+    if len(labels) >= 50 and len(distinct) > len(labels) / 2:
+        raise InputFormatError(
+            f"{where} look like text: {len(distinct)} distinct labels for "
+            f"{len(labels)} texts ({_some(distinct, repr)}); {fix}", path)
 
 
 # -- Reuters-21578 ----------------------------------------------------------------------
