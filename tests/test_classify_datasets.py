@@ -329,7 +329,7 @@ def test_text_and_label_in_one_column_or_labels_that_are_texts(tmp_path):
     with pytest.raises(InputFormatError, match=r"look like text: 80 distinct labels") as err:
         read_dataset(path, text_column="label", label_column="review")
     message = str(err.value)
-    assert "… (80 in all)" in message and "review number 79" not in message
+    assert "... (80 in all)" in message and "review number 79" not in message
     assert "--label-column" in message and "\n" not in message
     assert len(read_dataset(path)) == 80  # two labels: fine
 
@@ -363,14 +363,16 @@ def test_one_column_tables_hint_at_the_delimiter(tmp_path):
     assert read_dataset(path, delimiter=";").texts == ["good", "bad"]
 
 
-def test_split_from_the_file_name_is_warned_about(shared_data, tmp_path, warned):
+def test_a_file_whose_name_makes_it_test_data_says_so_when_trained_on(shared_data, tmp_path):
+    from embedkit.classify.classifier import ClassifierConfig, train_classifier
+
     data = read_dataset(shared_data / SENT / "stsa.binary.test")
     assert set(data.splits) == {"test"}
-    assert "file name puts all 1821 texts in the test split" in warned.text
-    warned.clear()
+    with pytest.raises(InputFormatError, match="every text is in the data's own test split.*"
+                       "pass this one as --test-data"):
+        train_classifier(data, ClassifierConfig(model="bow-logreg"))
     (tmp_path / "x.dev.txt").write_text("pos good film\nneg bad film\n")
-    assert set(read_dataset(tmp_path / "x.dev.txt").splits) == {"validation"}
-    assert "in the validation split" in warned.text
-    warned.clear()
-    read_dataset(shared_data / SENT / "stsa.binary.train")
-    assert "file name" not in warned.text
+    dev = read_dataset(tmp_path / "x.dev.txt")
+    assert set(dev.splits) == {"validation"}
+    with pytest.raises(InputFormatError, match="own validation split"):
+        train_classifier(dev, ClassifierConfig(model="bow-logreg"))

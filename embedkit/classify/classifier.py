@@ -317,7 +317,7 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     parts, ids = _split(data, config, test_data)
     train, val, test = parts["train"], parts["validation"], parts["test"]
     if not len(train):
-        raise InputFormatError("no training texts after the split", data.source or None)
+        raise InputFormatError(_no_training_texts(data), data.source or None)
     labels = pp.Labels.from_data(train.labels, data.multi_label)
     if test_data is not None and labels.task != "multilabel":
         try:  # test labels the model cannot know: say so before training
@@ -355,6 +355,16 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
         metrics["majority_accuracy"] = majority_accuracy(
             labels.encode(train.labels), labels.encode(test.labels))
     return TrainResult(classifier, history, metrics, info)
+
+
+def _no_training_texts(data: LabelledTexts) -> str:
+    """Why nothing is left to train on, and what to do."""
+    own = sorted(set(data.splits) - {""})
+    if own and "train" not in own:
+        return (f"no training texts: every text is in the data's own {' / '.join(own)} split "
+                "(given by its file or folder names, e.g. stsa.binary.test); train on the "
+                "training file and pass this one as --test-data")
+    return "no training texts after the split"
 
 
 def _check_dimension(config: ClassifierConfig, vectors: Any) -> None:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from embedkit.classify.preprocess import listing
 from embedkit.errors import InputFormatError, NotFoundError, UsageError
 
 log = logging.getLogger("embedkit.classify")
@@ -352,10 +353,6 @@ def read_label_first(path: Path, encoding: str = "utf-8") -> LabelledTexts:
     _check_labels(path, labels, "the first words of the lines",
                   "this is not a label-first file; pass --format")
     split = next((_split_of(p) for p in path.name.split(".") if _split_of(p)), "")
-    if texts and split not in ("", "train"):
-        log.warning("%s: the file name puts all %d texts in the %s split (so none are for "
-                    "training); to train on them, use a file whose name has no split in it",
-                    path, len(texts), split)
     return LabelledTexts(texts, labels, [split] * len(texts), replaced=replaced)
 
 
@@ -502,7 +499,7 @@ def _find_column(path: Path, names: list[str], column: str | int | None,
                              f"--{what}-column NAME or a 0-based index")
         return hit
     if str(column).lower() not in names:
-        raise UsageError(f"{path}: no column named {column!r}; columns: {_some(names)}")
+        raise UsageError(f"{path}: no column named {column!r}; columns: {listing(names)}")
     return names.index(str(column).lower())
 
 
@@ -542,12 +539,6 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _some(items: Sequence[Any], show: Any = str, most: int = 5) -> str:
-    """At most ``most`` items for a one-line message: ``a, b, c, d, e, … (N in all)``."""
-    shown = ", ".join(show(item) for item in items[:most])
-    return shown + (f", … ({len(items)} in all)" if len(items) > most else "")
-
-
 def _warn_skipped(path: Path, what: str, numbers: list[int]) -> None:
     """One warning for the ``what`` (lines, rows) skipped for having a label but no text."""
     if numbers:
@@ -561,7 +552,7 @@ def _check_labels(path: Path, labels: list[tuple[str, ...]], where: str, fix: st
     if len(labels) >= 50 and len(distinct) > len(labels) / 2:
         raise InputFormatError(
             f"{where} look like text: {len(distinct)} distinct labels for "
-            f"{len(labels)} texts ({_some(distinct, repr)}); {fix}", path)
+            f"{len(labels)} texts ({listing(distinct, repr)}); {fix}", path)
 
 
 # -- Reuters-21578 ----------------------------------------------------------------------
