@@ -168,7 +168,8 @@ def test_bad_option_values_and_files_are_one_line_errors(corpus, tmp_path):
     for option, value, message in (
             ("--C", "-1", "C must be >= 0"), ("--seed", "-1", "seed must be in [0, 2**32)"),
             ("--seed", str(2**40), "seed must be in"), ("--threads", "-1", "threads must be"),
-            ("--ngrams", "0", "ngrams must be at least 1, got 0 (--ngrams)")):
+            ("--ngrams", "0", "ngrams must be at least 1, got 0 (--ngrams)"),
+            ("--oov", "foo", "oov must be 'zeros' or 'random', got 'foo'")):
         line = _error_line(run_cli("classify", "train", absent, option, value, "-o", out), 2)
         assert message in line, line
     for option, value, message in (("--delimiter", ";;", "--delimiter must be one character"),

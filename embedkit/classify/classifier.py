@@ -107,6 +107,8 @@ class ClassifierConfig:
         if self.normalize not in NORMALIZATIONS:
             raise UsageError(f"unknown normalize {self.normalize!r}; valid: "
                              f"{', '.join(NORMALIZATIONS)}")
+        if self.oov not in ("zeros", "random"):
+            raise UsageError(f"oov must be 'zeros' or 'random', got {self.oov!r} (--oov)")
         if self.pooling not in POOLINGS:
             raise UsageError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
         if not (0.0 <= self.dropout < 1.0 and 0.0 <= self.embedding_dropout < 1.0):
