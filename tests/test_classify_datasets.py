@@ -332,6 +332,9 @@ def test_text_and_label_in_one_column_or_labels_that_are_texts(tmp_path):
     assert "... (80 in all)" in message and "review number 79" not in message
     assert "--label-column" in message and "\n" not in message
     assert len(read_dataset(path)) == 80  # two labels: fine
+    intents = tmp_path / "intents.csv"  # many classes, few texts each: still labels
+    intents.write_text("text,label\n" + "".join(f"ask {i},intent{i % 100}\n" for i in range(150)))
+    assert len(read_dataset(intents).label_names) == 100
 
 
 def test_header_guess_with_integer_columns(shared_data, tmp_path, warned):
