@@ -6,9 +6,13 @@ reviews for validation, RMSprop, batch 128, up to 10 epochs; here with early sto
 validation accuracy (patience 3, best weights restored) and a wall-clock budget per model
 (900 s, a safety net). Accuracy is measured on the 25,000 test reviews.
 
+Validation reviews are drawn one by one (as Keras' ``validation_split``), or a film at a
+time in the "film-grouped validation" rows (``group_split``: aclImdb's ``urls_*.txt``).
+
 Embedding layers: from scratch (random, trained), from embedkit's own PPMI-SVD set of the
 75,000 IMDB *training* reviews (labelled and unlabelled, never the test reviews:
-``indexes/imdb-train-ppmi300``, built on first use), and from imported vectors (the
+``indexes/imdb-train-ppmi300``, built on first use) and its gensim word2vec of them
+(``indexes/imdb-train-w2v100``), and from imported vectors (the
 Dickens word2vec and fastText skip-gram 50-d vectors in ../shared/data/pretrained_vectors,
 fastText with its subword vectors for unseen words: the only real pretrained sets there
 that cover a useful vocabulary; the GloVe files are 100-word samples). Baselines: bag of
@@ -52,6 +56,8 @@ DICKENS_FASTTEXT = DICKENS / "dickens_fasttext_sg50.bin"  # subwords: vectors fo
 # (25,000 labelled + 50,000 unlabelled; the test reviews are left out), 100,000 words,
 # 300-d, built by ``_ppmi_set`` on first use (about 3 minutes on 2 idle cores)
 PPMI_NAME = "imdb-train-ppmi300"
+# and gensim's word2vec through embedkit (skip-gram, 100-d, 5 epochs) on the same reviews
+W2V_NAME = "imdb-train-w2v100"
 PPMI_GLOB = "train/*/*.txt"
 IMDB_UNSUP = SHARED_DATA / "imdb_aclImdb" / "aclImdb_v1_unsup.tar.gz"
 PUBLISHED = {
@@ -62,13 +68,18 @@ PUBLISHED = {
     "lecture": ("lecture LSTM(32), frozen GloVe-50d, maxlen 150 (test)", 0.832),
 }
 
-# (label, model, vectors: None | "ppmi" | "ppmi50" | "dickens" | "fasttext", published key,
+# (label, model, vectors: None | "ppmi" | "ppmi50" | "ppmi100" | "w2v" | "dickens" |
+# "fasttext", published key,
 # config overrides). First Chollet's recipe as published (last state, RMSprop 1e-3), then
 # the recipes that did better here (max or mean pooling over the outputs, RMSprop 5e-4,
 # a moving average of the weights), then
 # stored vectors (rescaled with normalize="scale": PPMI-SVD rows are ~0.02 long).
+# the settings of every IMDB run (rows override); validation reviews drawn one by one, as
+# Keras' validation_split, unless a row says FILMS (drawn a film at a time: none of the
+# validation reviews is about a film in the training part, as with the test reviews)
 CHOLLET = dict(max_words=10_000, maxlen=500, epochs=10, patience=3, batch_size=128,
-               monitor="val_accuracy")  # the settings of every IMDB run (rows override)
+               monitor="val_accuracy", group_split=False)
+FILMS = {"group_split": True}
 SCALED = {"normalize": "scale"}
 BETTER = {"lr": 5e-4, "epochs": 15, "patience": 4}
 AVERAGED = {"average": 0.998}  # validate and keep an exponential moving average of weights
@@ -119,6 +130,15 @@ RUNS: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = [
      {**SCALED, "freeze": False, **BETTER, **AVERAGED, **REFIT}),
     ("bilstm ppmi100 fine-tuned, lr 5e-4, averaged weights, refit", "bilstm", "ppmi100",
      "bilstm", {**SCALED, "freeze": False, **BETTER, **AVERAGED, **REFIT}),
+    ("lstm ppmi100 fine-tuned, lr 5e-4, averaged weights, refit, film-grouped validation",
+     "lstm", "ppmi100", "lstm", {**SCALED, "freeze": False, **BETTER, **AVERAGED, **REFIT,
+                                 **FILMS}),
+    ("bilstm ppmi100 fine-tuned, lr 5e-4, averaged weights, refit, film-grouped validation",
+     "bilstm", "ppmi100", "bilstm", {**SCALED, "freeze": False, **BETTER, **AVERAGED,
+                                     **REFIT, **FILMS}),
+    ("lstm w2v100 fine-tuned, lr 5e-4, averaged weights, refit, film-grouped validation",
+     "lstm", "w2v", "lstm", {**SCALED, "freeze": False, **BETTER, **AVERAGED, **REFIT,
+                             **FILMS}),
     ("avgpool ppmi300 frozen", "avgpool", "ppmi", None, SCALED),
     ("lstm ppmi50 frozen, maxlen 150", "lstm", "ppmi50", "lecture", {**SCALED, "maxlen": 150}),
     ("lstm dickens-w2v50 frozen, maxlen 150", "lstm", "dickens", "lecture", {"maxlen": 150}),
@@ -132,21 +152,35 @@ RUNS: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = [
 
 def _ppmi_set():
     """``indexes/imdb-train-ppmi300``, built from the training reviews if it is not there."""
-    from embedkit import store, workspace
     from embedkit.build import build_ppmi_svd
+
+    return _training_set(PPMI_NAME, lambda corpus: build_ppmi_svd(
+        corpus, min_count=1, max_vocab=100_000, dim=300))
+
+
+def _w2v_set():
+    """``indexes/imdb-train-w2v100``: word2vec (gensim) of the training reviews."""
+    from embedkit.build import train_word2vec
+
+    return _training_set(W2V_NAME, lambda corpus: train_word2vec(corpus, dim=100, epochs=5))
+
+
+def _training_set(name: str, build):
+    """The workspace set ``name``, built by ``build(corpus)`` from the 75,000 IMDB training
+    reviews if it is not there (a few minutes on 2 idle cores)."""
+    from embedkit import store, workspace
     from embedkit.corpus import Corpus, CorpusConfig
     from embedkit.errors import EmbedkitError
 
     home = REPO / "indexes"
     try:
-        return workspace.open_set(PPMI_NAME, home)
+        return workspace.open_set(name, home)
     except EmbedkitError:
         pass
-    print(f"building {PPMI_NAME} from the IMDB training reviews", file=sys.stderr, flush=True)
-    corpus = Corpus([IMDB, IMDB_UNSUP], CorpusConfig(glob=PPMI_GLOB))
-    vectors = build_ppmi_svd(corpus, min_count=1, max_vocab=100_000, dim=300)
-    store.save(vectors, workspace.target_path(PPMI_NAME, home, force=True))
-    return workspace.open_set(PPMI_NAME, home)
+    print(f"building {name} from the IMDB training reviews", file=sys.stderr, flush=True)
+    vectors = build(Corpus([IMDB, IMDB_UNSUP], CorpusConfig(glob=PPMI_GLOB)))
+    store.save(vectors, workspace.target_path(name, home, force=True))
+    return workspace.open_set(name, home)
 
 
 def _vectors(kind: str | None, model: str):
@@ -166,6 +200,9 @@ def _vectors(kind: str | None, model: str):
         dim = int(kind[4:])
         return (Vectors(full.words, full.matrix[:, :dim]),
                 f"embedkit PPMI-SVD, top {dim} of {full.dim} dims ({len(full)} words)")
+    if kind == "w2v":
+        vectors = _w2v_set()
+        return vectors, f"embedkit word2vec (gensim) {vectors.dim}-d ({len(vectors)} words)"
     from embedkit.formats import read_vectors
 
     if kind == "fasttext":
