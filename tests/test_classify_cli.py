@@ -72,7 +72,7 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
         assert part["split"] == split and part["n"] == n
     everything = run_cli("classify", "evaluate", model, corpus, "--split", "all", "--json")
     assert json.loads(everything.stdout)["n"] == 200
-    assert "includes the texts it was trained on" in everything.stderr
+    assert "including the texts it was trained on" in everything.stderr
     (tmp_path / "other.txt").write_bytes(b"\n".join(corpus.read_bytes().split(b"\n")[1:]))
     other = json.loads(run_cli("classify", "evaluate", model, tmp_path / "other.txt",
                                "--json").stdout)
@@ -100,6 +100,14 @@ def test_baseline_through_cli(corpus, tmp_path):
     assert result.exit_code == 0 and "test accuracy" in result.stdout
     text = run_cli("classify", "evaluate", model, corpus)
     assert "confusion matrix" in text.stdout and text.stdout.split()[0] == "split"
+    # trained with a separate test file: the training file has no held-out test part
+    lines = corpus.read_bytes().split(b"\n")
+    (tmp_path / "tr.txt").write_bytes(b"\n".join(lines[:150]))
+    (tmp_path / "te.txt").write_bytes(b"\n".join(lines[150:]))
+    run_cli("classify", "train", tmp_path / "tr.txt", "--test-data", tmp_path / "te.txt",
+            "--model", "bow-logreg", "-o", model)
+    again = run_cli("classify", "evaluate", model, tmp_path / "tr.txt", "--json")
+    assert json.loads(again.stdout)["n"] == 150 and "including the texts it was" in again.stderr
 
 
 def test_help_explains_options():

@@ -101,19 +101,17 @@ def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: s
     model's training data, the part its training run drew (the same seed, so ``test`` is
     the held-out test part); else every text for ``test``."""
     trained_on = classifier.trained_on or {}
-    replay = not dataset.has_split(split) and split != "all" and \
-        trained_on.get("fingerprint") == data_fingerprint(dataset)
-    if replay:
-        ids = held_out_ids(dataset, classifier.config, trained_on.get("test_data", False))
+    same = trained_on.get("fingerprint") == data_fingerprint(dataset)
+    ids = held_out_ids(dataset, classifier.config, trained_on.get("test_data", False)) \
+        if same and split != "all" and not dataset.has_split(split) else None
+    if ids is not None and (len(ids[split]) or split != "test"):
         log.info("%s is the model's training data: evaluating the %s part its training drew "
                  "(seed %d)", data, split, classifier.config.seed)
         part = dataset.subset(ids[split])
-    elif split == "test" and not dataset.has_split("test"):
-        return dataset, "all"
-    elif split == "all":
-        if trained_on.get("fingerprint") == data_fingerprint(dataset):
-            log.warning("%s is the model's training data: 'all' includes the texts it was "
-                        "trained on", data)
+    elif split in ("test", "all") and not dataset.has_split(split):
+        if same:
+            log.warning("%s is the model's training data: every text is scored, including "
+                        "the texts it was trained on", data)
         return dataset, "all"
     else:
         part = dataset.subset([i for i, s in enumerate(dataset.splits) if s == split])
