@@ -136,6 +136,9 @@ RUNS: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = [
     ("bilstm ppmi100 fine-tuned, lr 5e-4, averaged weights, refit, film-grouped validation",
      "bilstm", "ppmi100", "bilstm", {**SCALED, "freeze": False, **BETTER, **AVERAGED,
                                      **REFIT, **FILMS}),
+    ("lstm ppmi100 fine-tuned, 64 units, lr 5e-4, averaged weights, refit, film-grouped "
+     "validation", "lstm", "ppmi100", "lstm", {**SCALED, "freeze": False, "units": 64,
+                                               **BETTER, **AVERAGED, **REFIT, **FILMS}),
     ("lstm w2v100 fine-tuned, lr 5e-4, averaged weights, refit, film-grouped validation",
      "lstm", "w2v", "lstm", {**SCALED, "freeze": False, **BETTER, **AVERAGED, **REFIT,
                              **FILMS}),
@@ -300,8 +303,12 @@ def run(quick: bool = False, time_budget: float = 900.0, threads: int = 1,
 def seed_spread(label: str, seeds: list[int], time_budget: float = 900.0) -> dict[str, Any]:
     """Train the run ``label`` of :data:`RUNS` once per seed (split, weights, batch order):
     how much of a difference between two rows is noise. Written as
-    ``bench_classify_seeds-<label>``."""
+    ``bench_classify_seeds-<label>``, joined with the other seeds already there (so two
+    processes can train different seeds of one run)."""
+    import json
     import statistics
+
+    from benchmarks.common import RESULTS
 
     _, model, kind, published, overrides = next(r for r in RUNS if r[0] == label)
     data = read_dataset(IMDB)
@@ -316,11 +323,16 @@ def seed_spread(label: str, seeds: list[int], time_budget: float = 900.0) -> dic
                             time.perf_counter() - start), "seed": seed})
         print(f"{rows[-1]['run']}: test accuracy {rows[-1]['test_accuracy']:.4f}",
               file=sys.stderr, flush=True)
+    name = f"bench_classify_seeds-{re.sub(r'[^A-Za-z0-9]+', '-', label)}"
+    earlier = RESULTS / f"{name}.json"
+    if earlier.exists():
+        rows += [r for r in json.loads(earlier.read_text())["rows"] if r["seed"] not in seeds]
+    rows.sort(key=lambda r: r["seed"])
+    seeds = [r["seed"] for r in rows]
     accuracies = [r["test_accuracy"] for r in rows]
     summary = {"run": label, "seeds": seeds, "test_accuracy_mean": statistics.mean(accuracies),
                "test_accuracy_sd": statistics.stdev(accuracies) if len(rows) > 1 else 0.0,
                "test_accuracy_min": min(accuracies), "test_accuracy_max": max(accuracies)}
-    name = f"bench_classify_seeds-{re.sub(r'[^A-Za-z0-9]+', '-', label)}"
     write_results(name, {"summary": summary, "rows": rows}, _table(rows))
     return {"summary": summary, "rows": rows}
 
