@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from embedkit.atomic import check_writable
 from embedkit.errors import NameExistsError, NotFoundError, UsageError
 from embedkit.store import load, open_h5, read_metadata
 from embedkit.vectors import Vectors
@@ -88,6 +89,7 @@ def target_path(name: str, home: str | os.PathLike | None = None, force: bool = 
             f"an embedding set named {name!r} already exists in {home_dir(home)}; "
             "use --force to replace it or choose another --name"
         )
+    check_writable(path)  # a file in the way or a read-only home: say so before any work
     folder.mkdir(parents=True, exist_ok=True)
     return path
 

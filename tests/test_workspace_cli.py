@@ -113,3 +113,12 @@ def test_every_command_has_help_with_an_example():
             if sub.hidden or (sub.help or "").startswith("Alias"):  # e.g. `neighbours`
                 continue
             assert sub.help and "Example" in sub.help, f"{name} {sub.name}: no help/example"
+
+
+def test_a_home_that_is_a_file_is_a_usage_error_before_any_work(gensim_data, tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    result = run_cli("import", gensim_data / "euclidean_vectors.bin", "--name", "e",
+                     "--home", tmp_path / "afile")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "afile is a file, not a folder" in result.stderr.splitlines()[-1]
+    assert (tmp_path / "afile").read_text() == "not a folder"
