@@ -42,8 +42,7 @@ def remove_stale(target: Path, suffix: str = ".tmp", age: float = STALE_SECONDS)
 
 def _kind(mode: int) -> str:
     for test, name in ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
-                       (stat.S_ISFIFO, "named pipe (fifo)"), (stat.S_ISSOCK, "socket"),
-                       (stat.S_ISLNK, "symbolic link")):
+                       (stat.S_ISFIFO, "named pipe (fifo)"), (stat.S_ISSOCK, "socket")):
         if test(mode):
             return name
     return "special file"

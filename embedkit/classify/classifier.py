@@ -161,10 +161,11 @@ class TextClassifier:
     """Texts in, labels out. Build with :func:`train_classifier` or :meth:`load`."""
 
     def __init__(self, config: ClassifierConfig, vocabulary: pp.Vocabulary, labels: pp.Labels,
-                 network: Any = None, baseline: LinearBaseline | None = None):
+                 network: Any = None, baseline: LinearBaseline | None = None,
+                 trained_on: dict[str, Any] | None = None):
         self.config = config
         # what it was trained on: {"fingerprint", "texts", "test_data"} (see held_out_ids)
-        self.trained_on: dict[str, Any] | None = None
+        self.trained_on = trained_on
         self.vocabulary = vocabulary
         self.labels = labels
         self.network = network
@@ -286,17 +287,14 @@ class TextClassifier:
             baseline = LinearBaseline.from_state(
                 BaselineConfig(**meta["baseline"]), meta["terms"],
                 {k: v.numpy() for k, v in state.items()})
-            classifier = cls(config, vocab, labels, baseline=baseline)
-            classifier.trained_on = meta.get("trained_on")
-            return classifier
+            return cls(config, vocab, labels, baseline=baseline,
+                       trained_on=meta.get("trained_on"))
         from embedkit.classify.models import build_model, config_from_dict
 
         network = build_model(config_from_dict(meta["network"]))
         network.load_state_dict(state)
         network.eval()
-        classifier = cls(config, vocab, labels, network=network)
-        classifier.trained_on = meta.get("trained_on")
-        return classifier
+        return cls(config, vocab, labels, network=network, trained_on=meta.get("trained_on"))
 
 
 def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierConfig(),

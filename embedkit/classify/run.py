@@ -100,24 +100,22 @@ def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: s
     """The texts of ``split``: the data's own split of that name; else, when ``data`` is the
     model's training data, the part its training run drew (the same seed, so ``test`` is
     the held-out test part); else every text for ``test``."""
+    if split != "all" and dataset.has_split(split):
+        return dataset.subset([i for i, s in enumerate(dataset.splits) if s == split]), split
     trained_on = classifier.trained_on or {}
     same = trained_on.get("fingerprint") == data_fingerprint(dataset)
     ids = held_out_ids(dataset, classifier.config, trained_on.get("test_data", False)) \
-        if same and split != "all" and not dataset.has_split(split) else None
-    if ids is not None and (len(ids[split]) or split != "test"):
+        if same and split != "all" else None
+    if ids is not None and len(ids[split]):
         log.info("%s is the model's training data: evaluating the %s part its training drew "
                  "(seed %d)", data, split, classifier.config.seed)
-        part = dataset.subset(ids[split])
-    elif split in ("test", "all") and not dataset.has_split(split):
+        return dataset.subset(ids[split]), split
+    if split in ("test", "all"):
         if same:
             log.warning("%s is the model's training data: every text is scored, including "
                         "the texts it was trained on", data)
         return dataset, "all"
-    else:
-        part = dataset.subset([i for i, s in enumerate(dataset.splits) if s == split])
-    if not len(part):
-        raise InputFormatError(f"no texts in the {split!r} split", data)
-    return part, split
+    raise InputFormatError(f"no texts in the {split!r} split", data)
 
 
 def check_read_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
