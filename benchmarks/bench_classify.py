@@ -195,13 +195,12 @@ def _vectors(kind: str | None, model: str):
     if kind is None:
         return None, "none (features)" if model.endswith("logreg") else "random (trained)"
     if kind.startswith("ppmi"):
-        from embedkit import Vectors
 
         full = _ppmi_set()
         if kind == "ppmi":
             return full, f"embedkit PPMI-SVD {full.dim}-d ({len(full)} words)"
         dim = int(kind[4:])
-        return (Vectors(full.words, full.matrix[:, :dim]),
+        return (full.leading_dims(dim),
                 f"embedkit PPMI-SVD, top {dim} of {full.dim} dims ({len(full)} words)")
     if kind == "w2v":
         vectors = _w2v_set()

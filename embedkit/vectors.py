@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -197,6 +197,19 @@ class Vectors:
         """A copy with L2-normalised rows (zero rows stay zero)."""
         return self._derive(self.words, unit_rows(self.matrix), self.counts, normalized=True)
 
+    def leading_dims(self, k: int) -> Vectors:
+        """A copy keeping the first ``k`` dimensions of every vector (and of the subword
+        tables): for a PPMI-SVD set, its ``k`` strongest components, like a ``--dim k``
+        build without building again."""
+        if not 1 <= k <= self.dim:
+            raise UsageError(f"cannot keep the first {k} dimensions of {self.dim}-d vectors; "
+                             f"give 1 to {self.dim}")
+        subwords = self.subwords
+        if subwords is not None:
+            subwords = replace(subwords, ngram_vectors=_LeadingColumns(subwords.ngram_vectors, k))
+        metadata = {**self.metadata, "leading_dims": k}
+        return Vectors(self.words, self.matrix[:, :k], self.counts, metadata, subwords)
+
     def unit_matrix(self) -> np.ndarray:
         """L2-normalised rows, computed once and cached (used by exact search)."""
         if self._unit is None:
@@ -336,3 +349,15 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.sqrt(np.add.reduce(matrix * matrix, axis=1, keepdims=True))
     norms[norms == 0] = 1.0
     return matrix / norms
+
+
+class _LeadingColumns:
+    """The first ``k`` columns of a row-indexable matrix (an array or an HDF5 dataset),
+    read row by row as fastText's subword lookup reads its bucket table."""
+
+    def __init__(self, source: Any, k: int):
+        self.source, self.k = source, k
+        self.shape = (int(source.shape[0]), k)
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        return np.asarray(self.source[rows])[..., : self.k]

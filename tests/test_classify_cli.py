@@ -93,6 +93,30 @@ def test_train_evaluate_predict(corpus, stored, tmp_path):
     assert table.stdout.splitlines()[1].endswith("\t" + texts[1])
 
 
+def test_vector_dims_start_the_layer_from_the_leading_columns(corpus, stored, tmp_path):
+    model = tmp_path / "m.pt"
+    result = run_cli("classify", "train", corpus, "--vectors", "pl-ft", "--model", "avgpool",
+                     "--vector-dims", "12", *FAST, "-o", model)
+    assert result.exit_code == 0, result.stderr
+    saved = TextClassifier.load(model)
+    assert saved.config.vector_dims == 12 and saved.config.embedding_dim == 12
+    layer = saved.network.embedding.weight.detach().numpy()  # frozen: still the stored values
+    covered = [(w, r) for w, r in saved.vocabulary.word_index.items() if w in stored][:50]
+    assert len(covered) == 50
+    for word, row in covered:
+        np.testing.assert_array_equal(layer[row], stored[word][:12])
+    for extra, code, words in ((["--vector-dims", "101"], 2, "at most 100"),
+                               (["--vector-dims", "0"], 2, "at least 1"),
+                               (["--vector-dims", "8", "--embedding-dim", "9"], 2,
+                                "disagrees")):
+        line = _error_line(run_cli("classify", "train", corpus, "--vectors", "pl-ft",
+                                   *extra, *FAST, "-o", tmp_path / "x.pt"), code)
+        assert words in line
+    line = _error_line(run_cli("classify", "train", corpus, "--vector-dims", "8", *FAST,
+                               "-o", tmp_path / "x.pt"), 2)
+    assert "needs --vectors" in line and not (tmp_path / "x.pt").exists()
+
+
 def test_baseline_through_cli(corpus, tmp_path):
     model = tmp_path / "b.pt"
     result = run_cli("classify", "train", corpus, "--model", "tfidf-logreg", "--ngrams", "2",

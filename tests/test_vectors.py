@@ -128,6 +128,25 @@ def test_subwords_match_gensim_fasttext(gensim_data):
     np.testing.assert_allclose(matrix[1], kv["nightfall"], rtol=1e-6, atol=1e-7)
 
 
+def test_leading_dims_cut_vectors_and_subword_tables(gensim_data, tmp_path):
+    from gensim.models.fasttext import load_facebook_vectors
+
+    from embedkit.formats import import_vectors
+
+    kv = load_facebook_vectors(str(gensim_data / "lee_fasttext.bin"))
+    stored = import_vectors(gensim_data / "lee_fasttext.bin", tmp_path / "lee.h5")
+    cut = stored.leading_dims(7)  # a lazily opened store: subword rows read from HDF5
+    assert cut.shape == (len(kv.index_to_key), 7) and cut.words == list(kv.index_to_key)
+    np.testing.assert_array_equal(cut.matrix, kv.vectors[:, :7])
+    np.testing.assert_allclose(cut["nightfall"], kv["nightfall"][:7], rtol=1e-6, atol=1e-7)
+    matrix, coverage = cut.embedding_matrix(["night", "nightfall"])
+    assert matrix.shape == (2, 7) and coverage.subword == 1
+    assert stored.dim == 10 and stored.leading_dims(10).dim == 10
+    for k in (0, 11):
+        with pytest.raises(UsageError, match="1 to 10"):
+            stored.leading_dims(k)
+
+
 def test_constructor_rejects_mismatched_shapes():
     with pytest.raises(DimensionMismatchError):
         Vectors(["a", "b"], np.zeros((3, 2)))

@@ -62,6 +62,7 @@ class ClassifierConfig:
     ``max_words`` words are kept (ids 2..max_words+1); ``maxlen`` tokens per text,
     ``truncating``/``padding`` "pre" (Keras' default: keep the last tokens) or "post".
     ``embedding_dim`` defaults to the vectors' dimension, or 32 without vectors;
+    ``vector_dims`` keeps the vectors' first dimensions only (a PPMI-SVD set's strongest);
     ``freeze`` keeps stored vectors fixed (ignored for a random embedding).
     ``validation``/``test`` are fractions used where the data has no split of its own,
     drawn a group at a time (``group_split``) where the data names groups.
@@ -73,6 +74,7 @@ class ClassifierConfig:
     truncating: str = "pre"
     padding: str = "pre"
     embedding_dim: int | None = None
+    vector_dims: int | None = None
     freeze: bool = True
     oov: str = "zeros"
     normalize: str = "none"
@@ -133,8 +135,10 @@ class ClassifierConfig:
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
                                  f"(--{name.replace('_', '-')})")
-        if self.embedding_dim is not None and self.embedding_dim < 1:
-            raise UsageError(f"embedding_dim must be at least 1, got {self.embedding_dim}")
+        for name in ("embedding_dim", "vector_dims"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
+                                 f"(--{name.replace('_', '-')})")
         for name in ("validation", "test"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise UsageError(f"{name} fraction must be in [0, 1), got {getattr(self, name)}")
@@ -311,6 +315,7 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     """
     check_model(config.model)
     require("torch")  # saving needs it too: fail before the slow steps
+    vectors = _leading_dims(config, vectors)
     _check_dimension(config, vectors)
     tokenizer = pp.tokenizer_config(config.tokenizer)
     data.tokens(tokenizer)  # once for every split (and cached for the next model)
@@ -365,6 +370,20 @@ def _no_training_texts(data: LabelledTexts) -> str:
                 "(given by its file or folder names, e.g. stsa.binary.test); train on the "
                 "training file and pass this one as --test-data")
     return "no training texts after the split"
+
+
+def _leading_dims(config: ClassifierConfig, vectors: Any) -> Any:
+    """The vectors cut to ``config.vector_dims`` dimensions (unchanged when not set)."""
+    if not config.vector_dims:
+        return vectors
+    if vectors is None:
+        raise UsageError("--vector-dims needs --vectors (it keeps the first dimensions of a "
+                         "stored set)")
+    if config.vector_dims > vectors.dim:
+        raise DimensionOptionError(
+            f"--vector-dims {config.vector_dims} is more than the vectors' {vectors.dim} "
+            f"dimensions; give at most {vectors.dim}")
+    return vectors.leading_dims(config.vector_dims)
 
 
 def _check_dimension(config: ClassifierConfig, vectors: Any) -> None:

@@ -28,6 +28,9 @@ def train(
     vectors: str = typer.Option(None, help="Embedding set (workspace NAME or .h5 path) the "
                                 "embedding layer starts from [default: random]."),
     home: str = home_option(),
+    vector_dims: int = typer.Option(None, help="Keep only the first K dimensions of --vectors "
+                                    "(of a PPMI-SVD set: its K strongest components) "
+                                    "[default: all]."),
     freeze: bool = typer.Option(True, "--freeze/--fine-tune",
                                 help="Keep stored vectors fixed, or train them too."),
     oov: str = typer.Option("zeros", help="Rows of words the set lacks: zeros or random."),
@@ -108,7 +111,8 @@ def train(
 
     config = ClassifierConfig(
         model=model, max_words=max_words, maxlen=maxlen, truncating=truncating,
-        embedding_dim=embedding_dim, freeze=freeze, oov=oov, normalize=normalize, units=units,
+        embedding_dim=embedding_dim, vector_dims=vector_dims, freeze=freeze, oov=oov,
+        normalize=normalize, units=units,
         layers=layers, bidirectional=bidirectional, dropout=dropout,
         embedding_dropout=embedding_dropout, pooling=pooling, packed=packed, init=init,
         ngrams=ngrams, C=c, validation=validation, test=test, group_split=group_split,
