@@ -304,7 +304,6 @@ def seed_spread(label: str, seeds: list[int], time_budget: float = 900.0) -> dic
     how much of a difference between two rows is noise. Written as
     ``bench_classify_seeds-<label>``, joined with the other seeds already there (so two
     processes can train different seeds of one run)."""
-    import json
     import statistics
 
     from benchmarks.common import RESULTS
@@ -313,19 +312,18 @@ def seed_spread(label: str, seeds: list[int], time_budget: float = 900.0) -> dic
     data = read_dataset(IMDB)
     vectors, source = _vectors(kind, model)
     base = {**CHOLLET, "time_budget": time_budget, "threads": 1}
+    settings = {"model": model, "vectors": kind, **CHOLLET, **overrides}
     rows = []
     for seed in seeds:
         config = ClassifierConfig(model=model, **{**base, **overrides, "seed": seed})
         start = time.perf_counter()
         result = train_classifier(data, config, vectors)
         rows.append({**_row(f"{label}, seed {seed}", model, source, published, result,
-                            time.perf_counter() - start), "seed": seed})
+                            time.perf_counter() - start), "seed": seed, "settings": settings})
         print(f"{rows[-1]['run']}: test accuracy {rows[-1]['test_accuracy']:.4f}",
               file=sys.stderr, flush=True)
     name = f"bench_classify_seeds-{re.sub(r'[^A-Za-z0-9]+', '-', label)}"
-    earlier = RESULTS / f"{name}.json"
-    if earlier.exists():
-        rows += [r for r in json.loads(earlier.read_text())["rows"] if r["seed"] not in seeds]
+    rows += _earlier_seeds(RESULTS / f"{name}.json", seeds, settings)
     rows.sort(key=lambda r: r["seed"])
     seeds = [r["seed"] for r in rows]
     accuracies = [r["test_accuracy"] for r in rows]
@@ -334,6 +332,22 @@ def seed_spread(label: str, seeds: list[int], time_budget: float = 900.0) -> dic
                "test_accuracy_min": min(accuracies), "test_accuracy_max": max(accuracies)}
     write_results(name, {"summary": summary, "rows": rows}, _table(rows))
     return {"summary": summary, "rows": rows}
+
+
+def _earlier_seeds(path, seeds: list[int], settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of other seeds already in ``path`` that were trained with the same
+    ``settings`` (rows from before settings were recorded are kept); stale rows are
+    dropped with a warning."""
+    import json
+
+    if not path.exists():
+        return []
+    rows = [r for r in json.loads(path.read_text())["rows"] if r["seed"] not in seeds]
+    same = [r for r in rows if r.get("settings", settings) == settings]
+    if len(same) < len(rows):
+        print(f"dropped {len(rows) - len(same)} earlier seed rows of {path.name} trained with "
+              "other settings", file=sys.stderr, flush=True)
+    return same
 
 
 def test_ceiling(label: str, epochs: int = 9) -> dict[str, Any]:
