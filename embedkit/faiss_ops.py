@@ -15,7 +15,7 @@ import numpy as np
 
 from embedkit import progress
 from embedkit.errors import UsageError
-from embedkit.index_params import DEFAULT_EF_SEARCH, default_nprobe, positive
+from embedkit.index_params import DEFAULT_EF_SEARCH, DEFAULT_K_FACTOR, default_nprobe, positive
 
 
 def make_index(fstring: str, dim: int) -> faiss.Index:
@@ -82,8 +82,11 @@ def nlist_of(index: faiss.Index) -> int | None:
     return None if ivf is None else int(ivf.nlist)
 
 
-def default_query_params(index: faiss.Index, ef: int | None, nprobe: int | None) -> dict[str, int]:
+def default_query_params(index: faiss.Index, ef: int | None, nprobe: int | None,
+                         k_factor: int | None = None) -> dict[str, int]:
     params: dict[str, int] = {}
+    if find(index, faiss.IndexRefine) is not None:
+        params["k_factor"] = positive("k_factor", k_factor or DEFAULT_K_FACTOR)
     if find(index, faiss.IndexHNSW) is not None:
         params["ef_search"] = positive("ef_search", ef or DEFAULT_EF_SEARCH)
     ivf = find(index, faiss.IndexIVF)
@@ -106,7 +109,7 @@ def widened(ef: int | None, nprobe: int | None, defaults: dict[str, int], share:
     return min(size, math.ceil(ef / share)), math.ceil(nprobe / share)
 
 
-def search_params(index, ef, nprobe, defaults, sel) -> Any:
+def search_params(index, ef, nprobe, defaults, sel, k_factor=None) -> Any:
     """Typed SearchParameters for the top-level structure, or None where unsupported."""
     top = faiss.downcast_index(index)
     ef = positive("ef", ef or defaults.get("ef_search", DEFAULT_EF_SEARCH))
@@ -117,14 +120,17 @@ def search_params(index, ef, nprobe, defaults, sel) -> Any:
         probe = min(top.nlist, positive("nprobe", nprobe or defaults.get("nprobe", 1)))
         return faiss.SearchParametersIVF(nprobe=probe, sel=sel) if sel else (
             faiss.SearchParametersIVF(nprobe=probe))
-    set_query_params(index, ef, nprobe, defaults)
+    set_query_params(index, ef, nprobe, defaults, k_factor)
     if isinstance(top, (faiss.IndexFlatCodes,)) and sel is not None:
         return faiss.SearchParameters(sel=sel)
     return None
 
 
-def set_query_params(index, ef, nprobe, defaults) -> None:
+def set_query_params(index, ef, nprobe, defaults, k_factor=None) -> None:
     space = faiss.ParameterSpace()
+    refine = find(index, faiss.IndexRefine)
+    if refine is not None:  # candidates re-ranked with the exact rows: k_factor x k
+        refine.k_factor = float(positive("k_factor", k_factor or defaults.get("k_factor", 1)))
     if find(index, faiss.IndexHNSW) is not None:
         ef = ef or defaults.get("ef_search", DEFAULT_EF_SEARCH)
         space.set_index_parameter(index, "efSearch", ef)

@@ -148,7 +148,8 @@ class Index:
               ef_construction: int | None = None, ef_search: int | None = None,
               nlist: int | None = None, nprobe: int | None = None,
               pq_m: int | None = None, nbits: int | None = None,
-              name: str | None = None, seed: int = 0, threads: int | None = None) -> Index:
+              k_factor: int | None = None, name: str | None = None, seed: int = 0,
+              threads: int | None = None) -> Index:
         """Build an index over ``vectors`` (cosine: inner product on unit rows).
 
         Parameters
@@ -160,6 +161,8 @@ class Index:
         M, ef_construction : HNSW graph degree and build-time beam width.
         ef_search, nprobe : default query-time parameters stored with the index.
         nlist, pq_m, nbits : IVF lists; PQ sub-quantisers and bits per code.
+        k_factor : refine indexes (factory strings ending in ``RFlat``): the default number
+            of candidates, as a multiple of k, re-ranked with the exact rows (default 4).
         name : str, the file stem used by :meth:`save` (default: derived from the type).
         seed : int, for the training sample (IVF, PQ).
         threads : int, OpenMP threads (default: :func:`build_threads`).
@@ -176,13 +179,14 @@ class Index:
         unit = unit_rows(matrix)
         zero = np.flatnonzero(~unit.any(axis=1))
         index = make_index(fstring, dim)
+        _check_k_factor(k_factor, index, fstring)
         set_build_params(index, ef_construction or DEFAULT_EF_CONSTRUCTION)
         train(index, unit, seed)
         with progress.task(f"indexing {size:,} vectors ({fstring})", total=size) as bar:
             for lo in range(0, size, _ADD_BLOCK):
                 index.add(unit[lo:lo + _ADD_BLOCK])
                 bar.advance(min(_ADD_BLOCK, size - lo))
-        query = default_query_params(index, ef_search, nprobe)
+        query = default_query_params(index, ef_search, nprobe, k_factor)
         meta = vectors.metadata if isinstance(vectors, Vectors) else {}
         manifest = {
             "name": name or default_name(fstring, factory),
@@ -213,8 +217,8 @@ class Index:
 
     # -- searching ----------------------------------------------------------------------
     def search(self, queries: np.ndarray, k: int, *, ef: int | None = None,
-               nprobe: int | None = None, restrict: int | np.ndarray | None = None
-               ) -> Neighbours:
+               nprobe: int | None = None, restrict: int | np.ndarray | None = None,
+               k_factor: int | None = None) -> Neighbours:
         """The ``k`` rows closest to each query by cosine similarity.
 
         Parameters
@@ -223,6 +227,8 @@ class Index:
         k : int, 1 <= k <= number of rows.
         ef, nprobe : query-time HNSW beam width / IVF lists visited (default: the
             index's stored query parameters).
+        k_factor : refine (``RFlat``) indexes: re-rank ``k_factor * k`` candidates with the
+            exact rows (default: the stored value).
         restrict : int, or an array of allowed row ids
             Search only rows ``0 .. restrict-1`` (the most frequent words when rows are in
             frequency order), or only the rows listed.
@@ -233,12 +239,13 @@ class Index:
         """
         queries = self._check_queries(queries)
         k = self._check_k(k)
+        _check_k_factor(k_factor, self.faiss_index, self.factory)
         allowed = _allowed_ids(restrict, len(self))
         if self.is_exact:
             return self._search_exact(queries, k, allowed)
         if allowed is not None and self._graph_rows_fit(allowed):
             return self._search_graph_subset(queries, k, allowed)
-        return self._search_faiss(queries, k, allowed, ef, nprobe)
+        return self._search_faiss(queries, k, allowed, ef, nprobe, k_factor)
 
     def _check_queries(self, queries: np.ndarray) -> np.ndarray:
         queries = np.asarray(queries, dtype=np.float32)
@@ -295,7 +302,7 @@ class Index:
         return exact_search(self._subset[1], queries, k, self._zero_rows, allowed)
 
     def _search_faiss(self, queries: np.ndarray, k: int, allowed: np.ndarray | None,
-                      ef: int | None, nprobe: int | None) -> Neighbours:
+                      ef: int | None, nprobe: int | None, k_factor: int | None) -> Neighbours:
         blocked = self._zero_rows
         if allowed is None and not blocked.size and self._knob is not None:
             return self._search_unfiltered(queries, k, ef, nprobe)
@@ -307,9 +314,9 @@ class Index:
         defaults = self.manifest.get("query_params", {})
         if sel is not None:
             ef, nprobe = widened(ef, nprobe, defaults, keep.size / len(self), len(self))
-        params = search_params(self.faiss_index, ef, nprobe, defaults, sel)
+        params = search_params(self.faiss_index, ef, nprobe, defaults, sel, k_factor)
         if params is None and sel is not None:  # a structure without selector support
-            return self._search_filtered(queries, k, keep, ef, nprobe)
+            return self._search_filtered(queries, k, keep, ef, nprobe, k_factor)
         scores, ids = self.faiss_index.search(queries, k, params=params)
         return _padded(ids, scores)
 
@@ -328,11 +335,12 @@ class Index:
             return Neighbours(ids, scores)
         return _padded(ids, scores)
 
-    def _search_filtered(self, queries, k, keep, ef, nprobe) -> Neighbours:
+    def _search_filtered(self, queries, k, keep, ef, nprobe, k_factor) -> Neighbours:
         mask = np.zeros(len(self), dtype=bool)
         mask[keep] = True
         fetch = min(len(self), max(4 * k, k + len(self) - keep.size))
-        set_query_params(self.faiss_index, ef, nprobe, self.manifest.get("query_params", {}))
+        set_query_params(self.faiss_index, ef, nprobe, self.manifest.get("query_params", {}),
+                         k_factor)
         scores, ids = self.faiss_index.search(queries, fetch)
         ok = (ids >= 0) & mask[np.maximum(ids, 0)]
         order = np.argsort(~ok, axis=1, kind="stable")[:, :k]
@@ -484,3 +492,11 @@ def _allowed_ids(restrict: int | np.ndarray | None, size: int) -> np.ndarray | N
     return allowed
 
 
+def _check_k_factor(k_factor: int | None, index: faiss.Index, factory: str) -> None:
+    """A given ``k_factor`` must be positive and the index a refine index."""
+    if k_factor is None:
+        return
+    positive("k_factor", k_factor)
+    if find(index, faiss.IndexRefine) is None:
+        raise UsageError(f"k_factor is for refine indexes (a factory string ending in RFlat, "
+                         f"e.g. 'IVF256,PQ32x4fs,RFlat'); this index is {factory}")

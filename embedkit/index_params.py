@@ -15,6 +15,7 @@ TYPES = ("flat", "hnsw", "ivf", "ivfpq", "sq8", "factory")
 DEFAULT_M = 32
 DEFAULT_EF_CONSTRUCTION = 200
 DEFAULT_EF_SEARCH = 128
+DEFAULT_K_FACTOR = 4  # refine indexes (RFlat): exact re-ranking of 4k candidates
 
 
 def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,

@@ -75,7 +75,7 @@ def zero_rows(unit: np.ndarray) -> np.ndarray:
 
 def search_vectors(vectors: Vectors, queries: np.ndarray, k: int, *, index: Index | None = None,
                    ef: int | None = None, nprobe: int | None = None,
-                   restrict: int | None = None) -> Neighbours:
+                   restrict: int | None = None, k_factor: int | None = None) -> Neighbours:
     """Top-``k`` rows for unit ``queries``: through ``index``, or exact numpy search."""
     allowed = allowed_rows(vectors, restrict)
     if index is not None:
@@ -83,9 +83,11 @@ def search_vectors(vectors: Vectors, queries: np.ndarray, k: int, *, index: Inde
             raise UsageError(f"index {index.name!r} holds {len(index)} x {index.dim} vectors, "
                              f"the set {len(vectors)} x {vectors.dim}; rebuild the index")
         if not index.is_approximate_scores:
-            return index.search(queries, k, ef=ef, nprobe=nprobe, restrict=allowed)
+            return index.search(queries, k, ef=ef, nprobe=nprobe, restrict=allowed,
+                                k_factor=k_factor)
         fetch = min(len(index), RERANK_FACTOR * k)
-        found = index.search(queries, fetch, ef=ef, nprobe=nprobe, restrict=allowed)
+        found = index.search(queries, fetch, ef=ef, nprobe=nprobe, restrict=allowed,
+                             k_factor=k_factor)
         return rerank(vectors, queries, found, k)
     unit = vectors.unit_matrix()
     sub = unit if allowed is None else unit[allowed]
@@ -121,14 +123,14 @@ def check_k(k: int, vectors: Vectors) -> int:
 
 def neighbors(vectors: Vectors, words: Sequence[str], k: int = 10, *,
               index: Index | None = None, ef: int | None = None, nprobe: int | None = None,
-              restrict: int | None = None, skip_unknown: bool = False
-              ) -> dict[str, list[tuple[str, float]]]:
+              restrict: int | None = None, skip_unknown: bool = False,
+              k_factor: int | None = None) -> dict[str, list[tuple[str, float]]]:
     """The ``k`` nearest words of each of ``words`` by cosine similarity (batched).
 
     The query word is left out of its own answers. With ``skip_unknown`` words without a
     vector are left out of the result (the caller compares keys); otherwise the first
     raises :class:`UnknownWordError`. ``index`` (an :class:`Index` of this set) replaces
-    exact search; ``ef`` / ``nprobe`` tune it; ``restrict`` searches only the most
+    exact search; ``ef`` / ``nprobe`` / ``k_factor`` tune it; ``restrict`` searches only the most
     frequent words. Answers from quantised indexes (PQ, SQ) are re-scored with exact
     cosines from the set's rows.
     """
@@ -144,6 +146,7 @@ def neighbors(vectors: Vectors, words: Sequence[str], k: int = 10, *,
         return {}
     fetch = min(k + 1, len(vectors) if index is None else len(index))
     found = search_vectors(vectors, resolved.unit, fetch, index=index, ef=ef, nprobe=nprobe,
+                           k_factor=k_factor,
                            restrict=restrict)
     out = {}
     for word, row, ids, scores in zip(resolved.words, resolved.rows, found.ids, found.scores,

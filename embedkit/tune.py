@@ -4,6 +4,10 @@ Index + its vectors ──► twin index without held-out words ──► exact 
 held-out words ──► recall@k at each efSearch (HNSW) / nprobe (IVF) ──► the smallest value
 reaching the target ──► the index's default query parameter and ``operating_point``
 
+A refine index (``...,RFlat``) has a second knob, ``k_factor``: the stored one is doubled
+until the target is reached with every IVF list visited (the re-ranking bounds what
+quantisation loses), then the smallest nprobe is found at that ``k_factor``.
+
 Queries are **held-out words**, as in the benchmarks (:mod:`embedkit.bench`): a random
 sample of rows is left out of a twin index built with the same factory string and build
 parameters over the other rows, and their vectors query the twin. A query that is an
@@ -96,11 +100,16 @@ def tune_search_params(index: Index, vectors: Vectors | np.ndarray, target_recal
         qs = unit_rows(np.asarray(queries, dtype=np.float32))
         blocked = np.flatnonzero(~unit.any(axis=1))
     truth = exact_search(rows, qs, k, blocked).ids
+    fixed: dict[str, int] = {}
+    stored_k_factor = index.manifest.get("query_params", {}).get("k_factor")
+    if stored_k_factor is not None:
+        fixed["k_factor"] = _k_factor_reaching(searched, qs, truth, k, param, values[-1],
+                                               int(stored_k_factor), float(target_recall))
     tried: dict[int, float] = {}
 
     def measure(value: int) -> float:
         if value not in tried:
-            found = searched.search(qs, k, **{_PARAMS[param]: value}).ids
+            found = searched.search(qs, k, **{_PARAMS[param]: value}, **fixed).ids
             tried[value] = recall_at(found, truth, k)
             log.info("%s=%d: recall@%d %.4f", param, value, k, tried[value])
         return tried[value]
@@ -108,18 +117,34 @@ def tune_search_params(index: Index, vectors: Vectors | np.ndarray, target_recal
     value = smallest_reaching(measure, values, float(target_recall))
     if value is None:
         best = max(tried.items(), key=lambda item: item[1])
+        at = "".join(f", {name}={v}" for name, v in fixed.items())
         raise EmbedkitError(
             f"index {index.name!r} ({index.factory}) reaches recall@{k} {best[1]:.3f} at most "
-            f"({param}={best[0]}), below the target {target_recall}; build a more exact index "
-            "(more bits or lists, larger M) or lower --target-recall")
-    point = {"param": param, "value": int(value), "recall": tried[value],
+            f"({param}={best[0]}{at}), below the target {target_recall}; build a more exact "
+            "index (more bits or lists, larger M) or lower --target-recall")
+    point = {"param": param, "value": int(value), "recall": tried[value], **fixed,
              "target_recall": float(target_recall), "k": k, "queries": int(len(qs)),
-             "query_kind": kind, "seed": seed, **_speed(searched, qs, k, param, value),
+             "query_kind": kind, "seed": seed,
+             **_speed(searched, qs, k, {_PARAMS[param]: value, **fixed}),
              "tried": [{"value": v, "recall": r} for v, r in sorted(tried.items())]}
     if apply:
-        index.manifest.setdefault("query_params", {})[param] = int(value)
+        index.manifest.setdefault("query_params", {}).update({param: int(value), **fixed})
         index.manifest["operating_point"] = point
     return point
+
+
+def _k_factor_reaching(index: Index, queries: np.ndarray, truth: np.ndarray, k: int,
+                       param: str, widest: int, start: int, target: float) -> int:
+    """The first of ``start``, 2x, 4x, ... (up to 256x k candidates, or every row) whose
+    recall with ``param`` at its widest reaches ``target``; the last one tried if none."""
+    k_factor = start
+    while True:
+        found = index.search(queries, k, **{_PARAMS[param]: widest, "k_factor": k_factor}).ids
+        reached = recall_at(found, truth, k)
+        log.info("k_factor=%d (%s=%d): recall@%d %.4f", k_factor, param, widest, k, reached)
+        if reached >= target or k_factor >= 256 or k_factor * k >= len(index):
+            return k_factor
+        k_factor *= 2
 
 
 def search_parameter(index: Index, k: int = 10) -> tuple[str, list[int]]:
@@ -164,9 +189,9 @@ def smallest_reaching(measure, values: list[int], target: float) -> int | None:
     return values[hi]
 
 
-def _speed(index: Index, queries: np.ndarray, k: int, param: str, value: int) -> dict[str, float]:
-    """Batched QPS (all cores) and single-query QPS (one thread) at the chosen value."""
-    kwargs = {_PARAMS[param]: value}
+def _speed(index: Index, queries: np.ndarray, k: int, kwargs: dict[str, int]
+           ) -> dict[str, float]:
+    """Batched QPS (all cores) and single-query QPS (one thread) at the chosen values."""
     start = time.perf_counter()
     index.search(queries, k, **kwargs)
     batch = len(queries) / (time.perf_counter() - start)

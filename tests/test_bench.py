@@ -149,6 +149,22 @@ def test_target_recall_holds_on_fresh_held_out_words(polarity, kind, params, par
     assert recall_at(found, truth, 10) >= 0.95 - 0.03
 
 
+def test_target_recall_raises_k_factor_of_a_refine_index(polarity):
+    base, fresh = _held_out(polarity, 300)
+    index = Index.build(base, "IVF16,PQ50x4fs,RFlat", threads=1, k_factor=1)
+    point = tune_search_params(index, base, 0.95, k=10, queries=600)
+    assert point["recall"] >= 0.95 and point["k_factor"] > 1  # 1 only re-sorts PQ answers
+    assert index.manifest["query_params"] == {"nprobe": point["value"],
+                                              "k_factor": point["k_factor"]}
+    unit = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12)
+    q = fresh / np.linalg.norm(fresh, axis=1, keepdims=True)
+    truth = np.argsort(-(q @ unit.T), axis=1, kind="stable")[:, :10]
+    assert recall_at(index.search(fresh, 10).ids, truth, 10) >= 0.95 - 0.03
+    half = recall_at(index.search(fresh, 10, k_factor=max(1, point["k_factor"] // 4)).ids,
+                     truth, 10)
+    assert half < recall_at(index.search(fresh, 10).ids, truth, 10)
+
+
 def test_unreachable_target_and_untunable_index(polarity):
     base = polarity.matrix
     pq = Index.build(base, "ivfpq", threads=1)

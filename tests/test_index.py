@@ -102,6 +102,31 @@ def test_search_parameters_trade_recall_for_work(dickens, dickens_queries):
     assert ivf.manifest["params"]["nlist"] == 128
 
 
+def test_refine_k_factor_trades_work_for_recall_and_is_stored(dickens, dickens_queries, home):
+    queries, truth = dickens_queries
+    unit = unit_rows(dickens.matrix)
+    index = Index.build(dickens, "IVF64,PQ25x4fs,RFlat", nprobe=64)  # every list: PQ limits
+    assert index.manifest["query_params"] == {"nprobe": 64, "k_factor": 4}
+    one = recall(index.search(queries, 10, k_factor=1).ids, truth)
+    many = index.search(queries, 10, k_factor=32)
+    assert one < 0.8 and recall(many.ids, truth) >= 0.95 and not index.is_approximate_scores
+    exact = np.take_along_axis(queries @ unit.T, many.ids, 1)  # re-ranked: true cosines
+    np.testing.assert_allclose(many.scores, exact, rtol=1e-5, atol=1e-6)
+    default = recall(index.search(queries, 10).ids, truth)
+    assert one < default <= recall(many.ids, truth)  # the stored 4 lies in between
+    restricted = index.search(queries, 10, k_factor=32, restrict=2000)
+    assert recall(restricted.ids, exact_top(unit[:2000], queries, 10)) >= 0.95
+    stored = Index.build(dickens, "IVF64,PQ25x4fs,RFlat", nprobe=64, k_factor=32)
+    stored.save(home, "rflat")
+    again = Index.load(home, "rflat")
+    assert again.manifest["query_params"]["k_factor"] == 32
+    np.testing.assert_array_equal(again.search(queries, 10).ids, many.ids)
+    with pytest.raises(UsageError, match="refine"):
+        Index.build(dickens, "ivf", nlist=16).search(queries, 10, k_factor=2)
+    with pytest.raises(UsageError, match="k_factor"):
+        index.search(queries, 10, k_factor=0)
+
+
 @pytest.mark.parametrize("restrict", [300, 2000])
 def test_restrict_searches_only_the_most_frequent_rows(dickens, dickens_index, dickens_queries,
                                                        restrict):

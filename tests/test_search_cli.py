@@ -51,6 +51,32 @@ def test_index_then_info_lists_it_and_neighbors_use_it(lee, home):
         w: [n for n, _ in hits] for w, hits in expected.items()}
 
 
+def test_refine_index_k_factor_stored_and_overridden(lee, home):
+    manifest = _json(run_cli("index", "lee", "--type", "factory", "--factory",
+                             "IVF16,PQ10x4fs,RFlat", "--nprobe", "16", "--k-factor", "2",
+                             "--index-name", "rflat", "--json"))
+    assert manifest["query_params"] == {"nprobe": 16, "k_factor": 2}
+    index = Index.load(home / "lee", "rflat", vectors=lee)
+    words = lee.words[:30]
+    for extra, k_factor in (([], 2), (["--k-factor", "16"], 16)):
+        got = _json(run_cli("neighbors", "lee", *words, "-k", "5", "--index", "rflat",
+                            *extra, "--json"))
+        expected = query.neighbors(lee, words, 5, index=index, k_factor=k_factor)
+        assert {w: [h["word"] for h in hits] for w, hits in got.items()} == {
+            w: [n for n, _ in hits] for w, hits in expected.items()}
+    exact = query.neighbors(lee, words, 5)
+    wide = query.neighbors(lee, words, 5, index=index, k_factor=16)
+    narrow = query.neighbors(lee, words, 5, index=index, k_factor=1)
+    hits = {name: sum(len({n for n, _ in found[w]} & {n for n, _ in exact[w]}) for w in words)
+            for name, found in (("wide", wide), ("narrow", narrow))}
+    assert hits["narrow"] < hits["wide"]
+    _one_error_line(run_cli("index", "lee", "--type", "hnsw", "--k-factor", "4"), 2,
+                    "refine indexes")
+    _one_error_line(run_cli("neighbors", "lee", "the", "--k-factor", "4"), 2, "add --index")
+    _one_error_line(run_cli("neighbors", "lee", "the", "--index", "rflat", "--k-factor", "0"),
+                    2, "k_factor must be positive")
+
+
 def test_neighbors_exact_table_tsv_and_batch_from_stdin_and_file(lee, tmp_path):
     words = lee.words[5:9]
     expected = query.neighbors(lee, words, 3)

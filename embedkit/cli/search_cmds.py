@@ -61,6 +61,11 @@ def index(
     factory: str = typer.Option(None, "--factory",
         help="FAISS index-factory string for --type factory, e.g. 'IVF256,PQ16x4'."
     ),
+    k_factor: int = typer.Option(None, "--k-factor",
+        help=("Refine indexes (a factory string ending in RFlat, e.g. 'IVF256,PQ32x4fs,RFlat'): "
+              "default number of candidates, times k, re-ranked with the exact vectors "
+              "[default: 4].")
+    ),
     index_name: str = typer.Option(None, "--index-name",
         help="File name of the index in the set's folder [default: the type, e.g. hnsw]."
     ),
@@ -70,7 +75,8 @@ def index(
     target_recall: float = typer.Option(None, "--target-recall",
         help=("HNSW/IVF: measure recall@10 of up to 1000 held-out words (on a twin index built "
               "without them) and store the smallest efSearch/nprobe reaching this recall as "
-              "the default [default: off].")
+              "the default (a refine index's k_factor is doubled first until it can) "
+              "[default: off].")
     ),
     home: str = home_option(),
     as_json: bool = json_option(),
@@ -92,7 +98,8 @@ def index(
     if target_recall is not None and not 0 < target_recall <= 1:
         raise UsageError(f"--target-recall must be in (0, 1], got {target_recall}")
     built = Index.build(vectors, spec, M=M, ef_construction=ef_construction, ef_search=ef_search,
-                        nlist=nlist, nprobe=nprobe, pq_m=pq_m, nbits=nbits, name=target)
+                        nlist=nlist, nprobe=nprobe, pq_m=pq_m, nbits=nbits, k_factor=k_factor,
+                        name=target)
     if target_recall is not None:
         from embedkit.tune import tune_search_params
 
@@ -133,6 +140,10 @@ def neighbors(
     nprobe: int = typer.Option(None, "--nprobe",
         help="IVF lists visited [default: the index's stored nprobe]."
     ),
+    k_factor: int = typer.Option(None, "--k-factor",
+        help="Refine (RFlat) indexes: candidates re-ranked exactly, times k [default: the "
+             "index's stored k_factor]."
+    ),
     restrict: int = typer.Option(None, "--restrict",
         help="Search only the N most frequent words [default: all]."
     ),
@@ -155,13 +166,13 @@ def neighbors(
     queries = _read_words(words, file)
     if not queries:
         raise UsageError("no query words given (pass WORD... or --file FILE)")
-    if (ef or nprobe) and not index_name:
-        raise UsageError("--ef and --nprobe tune a saved index: add --index NAME "
+    if (ef or nprobe or k_factor) and not index_name:
+        raise UsageError("--ef, --nprobe and --k-factor tune a saved index: add --index NAME "
                          "(without it the search is exact)")
     vectors, folder = _open(name, home)
     idx = _load_index(index_name, vectors, folder)
     found = find(vectors, queries, k, index=idx, ef=ef, nprobe=nprobe, restrict=restrict,
-                 skip_unknown=True)
+                 skip_unknown=True, k_factor=k_factor)
     rows = [[q, rank, w, s] for q, hits in found.items() for rank, (w, s) in enumerate(hits, 1)]
     if as_json:
         emit_json({q: [{"word": w, "score": s} for w, s in hits] for q, hits in found.items()})
