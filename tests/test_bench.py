@@ -165,6 +165,20 @@ def test_target_recall_raises_k_factor_of_a_refine_index(polarity):
     assert half < recall_at(index.search(fresh, 10).ids, truth, 10)
 
 
+@pytest.mark.parametrize("text, types", [
+    ("flat,hnsw,ivf,ivfpq,sq8", ["flat", "hnsw", "ivf", "ivfpq", "sq8"]),
+    ("flat,IVF64,PQ8x4fs,RFlat,hnsw", ["flat", "IVF64,PQ8x4fs,RFlat", "hnsw"]),
+    ("IVF64,Flat,IVF32,PQ4,SQ8", ["IVF64,Flat", "IVF32,PQ4", "SQ8"]),
+    ("OPQ16,IVF64,PQ16,HNSW32,RFlat", ["OPQ16,IVF64,PQ16", "HNSW32,RFlat"]),
+    ("factory:IVF64,Flat,hnsw", ["factory:IVF64,Flat", "hnsw"]),
+    ("PCA32,IVF16,SQ8; HNSW32", ["PCA32,IVF16,SQ8", "HNSW32"]),
+])
+def test_types_option_keeps_factory_strings_whole(text, types):
+    from embedkit.cli.bench_cmds import _types
+
+    assert _types(text) == types
+
+
 def test_unreachable_target_and_untunable_index(polarity):
     base = polarity.matrix
     pq = Index.build(base, "ivfpq", threads=1)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
 from embedkit.cli.common import emit_json, emit_table, home_option, json_option
 from embedkit.errors import UsageError
+from embedkit.index_params import TYPES
 
 bench_app = typer.Typer(
     help="Benchmarks: index recall and speed against hnswlib, annoy and gensim; every "
@@ -14,14 +17,35 @@ bench_app = typer.Typer(
 )
 
 
-def _csv(text: str, what: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
+def _csv(text: str, what: str, sep: str = ",") -> list[str]:
+    items = [t.strip() for t in text.split(sep) if t.strip()]
     if not items:
         raise UsageError(f"--{what} needs at least one value, e.g. --{what} {_EXAMPLES[what]}")
     return items
 
 
 _EXAMPLES = {"types": "flat,hnsw", "peers": "hnswlib,numpy", "sizes": "10000,100000,all"}
+# FAISS factory components that cannot stand alone: a prefix (pre-transform, coarse
+# quantiser) takes the next component, a refine suffix the previous one
+_PREFIX = re.compile(r"^(IVF|IMI|OPQ|PCA|RR|ITQ|L2norm|Pad)")
+_SUFFIX = re.compile(r"^(RFlat|Refine\()")
+
+
+def _types(text: str) -> list[str]:
+    """Index types from --types: comma-separated, with the commas inside FAISS factory
+    strings kept ('flat,IVF64,PQ8x4fs,RFlat,hnsw' = flat | IVF64,PQ8x4fs,RFlat | hnsw);
+    ';' separates types explicitly."""
+    if ";" in text:
+        return _csv(text, "types", sep=";")
+    groups: list[list[str]] = []
+    for item in _csv(text, "types"):
+        friendly = item in TYPES or item.lower().startswith("factory:")
+        last = groups[-1][-1].split(":", 1)[-1] if groups else ""
+        if groups and not friendly and (_PREFIX.match(last) or _SUFFIX.match(item)):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return [",".join(group) for group in groups]
 
 
 def _sizes(text: str) -> list[int | None]:
@@ -48,7 +72,8 @@ def index(
                                 "the indexed set; their vectors are the queries)."),
     k: int = typer.Option(10, "--k", "-k", help="Neighbours per query (recall@1 and recall@k)."),
     types: str = typer.Option("flat,hnsw,ivf,ivfpq,sq8", "--types",
-                              help="FAISS index types (or factory strings), comma-separated."),
+                              help="FAISS index types or factory strings, comma-separated "
+                              "('flat,IVF64,PQ8x4fs,RFlat' is two; ';' also separates)."),
     peers: str = typer.Option("hnswlib,annoy,gensim,numpy", "--peers",
                               help="Peer libraries, comma-separated; any not installed is "
                                    "skipped with a note."),
@@ -76,7 +101,7 @@ def index(
     if threads is not None and threads <= 0:
         raise UsageError(f"--threads must be positive, got {threads}")
     vectors = workspace.open_set(name, home)
-    results = bench_index(vectors, queries=queries, k=k, types=_csv(types, "types"),
+    results = bench_index(vectors, queries=queries, k=k, types=_types(types),
                           peers=_csv(peers, "peers"), out_dir=out, threads=threads,
                           sizes=_sizes(sizes), seed=seed, quick=quick, dataset=name)
     if as_json:
