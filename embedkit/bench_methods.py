@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from embedkit.index import Index, top_k
 EF_VALUES = (10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768)
 NPROBE_VALUES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 SEARCH_K_FACTORS = (1, 2, 5, 10, 20, 50, 100, 200)
+K_FACTORS = (4, 8, 16, 32)  # refine indexes: candidates re-ranked exactly, times k
 PEERS = ("hnswlib", "annoy", "gensim", "numpy")
 PEER_MODULES = {"hnswlib": "hnswlib", "annoy": "annoy", "gensim": "gensim", "numpy": "numpy"}
 
@@ -215,15 +217,18 @@ def faiss_methods(kind: str, size: int, quick: bool = False) -> list[Method]:
         from embedkit.index import default_nlist
 
         configs += [{"nlist": max(1, default_nlist(size) // 4)}]
+    if _REFINE.search(kind):  # re-ranking depth is a query-time knob: one curve per value
+        configs = [{"k_factor": f} for f in (K_FACTORS[:1] if quick else K_FACTORS)]
     values = EF_VALUES if low == "hnsw" else NPROBE_VALUES
     if quick:
         values = values[::3]
     return [FaissMethod(f"faiss-{low}" if low in _FRIENDLY else f"faiss[{kind}]", "faiss",
-                        params, values=values, default=not params, kind=kind)
-            for params in configs]
+                        params, values=values, default=i == 0, kind=kind)
+            for i, params in enumerate(configs)]
 
 
 _FRIENDLY = ("flat", "hnsw", "ivf", "ivfpq", "sq8")
+_REFINE = re.compile(r",(RFlat|Refine\()")
 
 
 def peer_methods(peer: str, quick: bool = False) -> list[Method]:

@@ -165,6 +165,15 @@ def test_target_recall_raises_k_factor_of_a_refine_index(polarity):
     assert half < recall_at(index.search(fresh, 10).ids, truth, 10)
 
 
+def test_refine_type_gives_one_curve_per_k_factor(polarity, tmp_path):
+    results = bench_index(polarity, queries=150, k=10, types=("IVF16,PQ50x4fs,RFlat",),
+                          peers=(), out_dir=tmp_path, sizes=None, threads=1)
+    methods = results["methods"]
+    assert [m["build_params"] for m in methods] == [{"k_factor": f} for f in (4, 8, 16, 32)]
+    best = [max(p["recall10"] for p in m["points"]) for m in methods]
+    assert best[0] < best[-1] and best[-1] >= 0.95  # deeper re-ranking: higher ceiling
+
+
 @pytest.mark.parametrize("text, types", [
     ("flat,hnsw,ivf,ivfpq,sq8", ["flat", "hnsw", "ivf", "ivfpq", "sq8"]),
     ("flat,IVF64,PQ8x4fs,RFlat,hnsw", ["flat", "IVF64,PQ8x4fs,RFlat", "hnsw"]),
