@@ -48,7 +48,7 @@ order, identical to the serial :meth:`Corpus.token_documents`.
 ``stats.members`` during a pass, so listing them needs no extra pass over a big archive).
 XML and wiki dumps are decoded like text (byte-order mark, else the XML declaration,
 else ``encoding``) before the parser sees them, so bad bytes are counted, not fatal.
-``embedkit.distributed`` subclasses :class:`Corpus` and reuses ``_pieces`` and
+``embedkit.shards`` subclasses :class:`Corpus` and reuses ``_pieces`` and
 ``_source_pieces``; keep their contracts.
 """
 
