@@ -352,6 +352,72 @@ def head_to_head(set_name: str | None = None, queries: int = 1000, k: int = 10,
     return data
 
 
+def fastscan_head_to_head(set_name: str | None = None, queries: int = 1000, k: int = 10,
+                          rounds: int = 3) -> dict:
+    """Fast-scan 4-bit PQ with exact re-ranking (``IVF<nlist>,PQ<dim/2>x4fs,RFlat``) through
+    embedkit's ``Index.search`` (nprobe, k_factor), the same FAISS index called directly,
+    and hnswlib M=32/efC=200: one thread, the same held-out queries, every setting of every
+    contender once per round, rounds interleaved, best thread-CPU time kept. Writes
+    ``results/bench_index_fastscan_<set>.{json,md}``."""
+    import time
+
+    import faiss
+
+    from embedkit.bench import split_queries, threads_limited
+    from embedkit.bench_methods import HnswlibMethod, cpu_count
+    from embedkit.index import Index, default_nlist
+    from embedkit.store import load
+    from embedkit.tune import recall_at
+
+    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
+        largest_set() or fasttext_oov_set())
+    split = split_queries(load(store).matrix, queries, k)
+    factory = f"IVF{default_nlist(len(split.base))},PQ{split.base.shape[1] // 2}x4fs,RFlat"
+    ours = Index.build(split.base, factory)
+    refine, ivf = faiss.downcast_index(ours.faiss_index), faiss.extract_index_ivf(ours.faiss_index)
+    theirs = HnswlibMethod("hnswlib", "hnswlib", {"M": 32, "ef_construction": 200})
+    theirs.build(split.base, cpu_count())
+
+    def raw(q, setting):
+        ivf.nprobe, refine.k_factor = setting
+        return ours.faiss_index.search(q[None], k)[1][0]
+
+    pairs = [(p, f) for p in (8, 16, 32, 64) for f in (4, 8, 16, 32)]
+    contenders = {
+        "embedkit": (lambda q, s: ours.search(q, k, nprobe=s[0], k_factor=s[1]).ids[0], pairs),
+        "faiss-raw": (raw, pairs),
+        "hnswlib": (lambda q, ef: theirs.single(q, k, ef), (16, 24, 32, 48, 64, 96, 128, 192)),
+    }
+    seconds: dict[tuple[str, Any], float] = {}
+    recalls: dict[tuple[str, Any], float] = {}
+    with threads_limited(1):
+        for _ in range(rounds):
+            for name, (search, grid) in contenders.items():
+                for setting in grid:
+                    start = time.thread_time()
+                    found = np.vstack([search(q, setting) for q in split.queries])
+                    took = time.thread_time() - start
+                    seconds[name, setting] = min(seconds.get((name, setting), took), took)
+                    recalls[name, setting] = recall_at(found, split.truth, k)
+    rows = [{"contender": n, "setting": str(s), "recall": recalls[n, s],
+             "qps_single": len(split.queries) / seconds[n, s]} for n, s in seconds]
+    best = {n: max((r for r in rows if r["contender"] == n and r["recall"] >= 0.95),
+                   key=lambda r: r["qps_single"], default=None) for n in contenders}
+    ref = best["hnswlib"]
+    data = {"dataset": store.parent.name, "factory": factory, "queries": queries, "k": k,
+            "rounds": rounds, "rows": rows, "best_at_0.95": best}
+    lines = [f"{factory} on {store.parent.name} ({len(split.base):,} x {split.base.shape[1]}), "
+             f"{queries} held-out queries, one thread, best of {rounds} interleaved rounds.", "",
+             "| contender | setting (nprobe, k_factor / ef) | recall@10 | QPS (1 thread) | "
+             "vs hnswlib |", "|---|---|---|---|---|"]
+    for name, b in best.items():
+        ratio = f"{b['qps_single'] / ref['qps_single']:.2f}x" if b and ref else "-"
+        lines.append(f"| {name} | {b['setting']} | {b['recall']:.3f} | {b['qps_single']:,.0f} | "
+                     f"{ratio} |" if b else f"| {name} | never >= 0.95 | - | - | - |")
+    write_results(f"bench_index_fastscan_{store.parent.name}", data, "\n".join(lines) + "\n")
+    return data
+
+
 def _set_arg() -> str | None:
     """``--set NAME`` on the command line: a workspace set instead of the largest one."""
     return sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else None
@@ -364,6 +430,8 @@ if __name__ == "__main__":
         print(fasttext_oov_set())
     elif "--head-to-head" in sys.argv:
         head_to_head(_set_arg())
+    elif "--fastscan" in sys.argv:
+        fastscan_head_to_head(_set_arg())
     elif "--tune-check" in sys.argv:
         tune_check(_set_arg())
     elif "--variants" in sys.argv:

@@ -106,6 +106,9 @@ class Index:
         # on the structure itself when it changes (saves ~20 us a call, which matters for
         # one-query-at-a-time use).
         top = faiss.downcast_index(index)
+        self._refine = top if isinstance(top, faiss.IndexRefine) else None
+        if self._refine is not None:  # the knob is the re-ranked index's, plus k_factor
+            top = faiss.downcast_index(top.base_index)
         self._knob: tuple[Any, str] | None = (
             (top.hnsw, "efSearch") if isinstance(top, faiss.IndexHNSW)
             else (top, "nprobe") if isinstance(top, faiss.IndexIVF) else None
@@ -305,7 +308,7 @@ class Index:
                       ef: int | None, nprobe: int | None, k_factor: int | None) -> Neighbours:
         blocked = self._zero_rows
         if allowed is None and not blocked.size and self._knob is not None:
-            return self._search_unfiltered(queries, k, ef, nprobe)
+            return self._search_unfiltered(queries, k, ef, nprobe, k_factor)
         sel = None
         if allowed is not None or blocked.size:
             keep = np.arange(len(self)) if allowed is None else allowed
@@ -321,7 +324,7 @@ class Index:
         return _padded(ids, scores)
 
     def _search_unfiltered(self, queries: np.ndarray, k: int, ef: int | None,
-                           nprobe: int | None) -> Neighbours:
+                           nprobe: int | None, k_factor: int | None) -> Neighbours:
         holder, attr = self._knob
         defaults = self.manifest.get("query_params", {})
         if attr == "efSearch":
@@ -330,6 +333,10 @@ class Index:
             value = min(self._knob_max, positive("nprobe", nprobe or defaults.get("nprobe", 1)))
         if getattr(holder, attr) != value:
             setattr(holder, attr, value)
+        if self._refine is not None:
+            factor = float(k_factor or defaults.get("k_factor", 1))
+            if self._refine.k_factor != factor:
+                self._refine.k_factor = factor
         scores, ids = self.faiss_index.search(queries, k)
         if ids.min() >= 0:
             return Neighbours(ids, scores)
