@@ -382,7 +382,7 @@ def fastscan_head_to_head(set_name: str | None = None, queries: int = 1000, k: i
         ivf.nprobe, refine.k_factor = setting
         return ours.faiss_index.search(q[None], k)[1][0]
 
-    pairs = [(p, f) for p in (8, 16, 32, 64) for f in (4, 8, 16, 32)]
+    pairs = [(p, f) for p in (8, 16, 32, 64, 128, 256, 512) for f in (4, 8, 16, 32)]
     contenders = {
         "embedkit": (lambda q, s: ours.search(q, k, nprobe=s[0], k_factor=s[1]).ids[0], pairs),
         "faiss-raw": (raw, pairs),
