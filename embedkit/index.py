@@ -182,6 +182,8 @@ class Index:
         unit = unit_rows(matrix)
         zero = np.flatnonzero(~unit.any(axis=1))
         index = make_index(fstring, dim)
+        _check_query_options(index, fstring, ef_construction=ef_construction,
+                             ef_search=ef_search, nprobe=nprobe)
         _check_k_factor(k_factor, index, fstring)
         set_build_params(index, ef_construction or DEFAULT_EF_CONSTRUCTION)
         train(index, unit, seed)
@@ -242,6 +244,7 @@ class Index:
         """
         queries = self._check_queries(queries)
         k = self._check_k(k)
+        _check_query_options(self.faiss_index, self.factory, ef=ef, nprobe=nprobe)
         _check_k_factor(k_factor, self.faiss_index, self.factory)
         allowed = _allowed_ids(restrict, len(self))
         if self.is_exact:
@@ -507,3 +510,18 @@ def _check_k_factor(k_factor: int | None, index: faiss.Index, factory: str) -> N
     if find(index, faiss.IndexRefine) is None:
         raise UsageError(f"k_factor is for refine indexes (a factory string ending in RFlat, "
                          f"e.g. 'IVF256,PQ32x4fs,RFlat'); this index is {factory}")
+
+
+_NEEDS = {"ef_construction": "HNSW", "ef_search": "HNSW", "ef": "HNSW", "nprobe": "IVF"}
+
+
+def _check_query_options(index: faiss.Index, factory: str, **given: int | None) -> None:
+    """Given search and graph parameters must be positive and the index must have the
+    structure they tune (efSearch: HNSW, nprobe: IVF)."""
+    for what, value in given.items():
+        if value is None:
+            continue
+        positive(what, value)
+        needs = _NEEDS[what]
+        if find(index, faiss.IndexHNSW if needs == "HNSW" else faiss.IndexIVF) is None:
+            raise UsageError(f"{what} is for {needs} indexes; this index is {factory}")

@@ -33,7 +33,17 @@ def index_path(folder_or_path: str | os.PathLike, name: str | None) -> Path:
         return path.with_suffix(".faiss")
     if name is None:
         raise UsageError(f"{path}: give an index name or a path ending in .faiss")
-    return path / f"{name}.faiss"
+    return path / f"{plain_index_name(name)}.faiss"
+
+
+def plain_index_name(name: str) -> str:
+    """``name`` without a ``.faiss`` ending; a folder or an empty name is a usage error."""
+    stem = name[:-len(".faiss")] if name.endswith(".faiss") else name
+    if not stem.strip() or stem in (".", "..") or "/" in stem or "\\" in stem:
+        hint = Path(stem).name if "/" in stem or "\\" in stem else "hnsw"
+        raise UsageError(f"index name {name!r} must be a plain name, without folders "
+                         f"(indexes live in their set's folder), e.g. {hint!r}")
+    return stem
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -75,6 +85,25 @@ def check_fresh(path: Path, manifest: dict[str, Any], vectors: Vectors | None) -
         set_name = set_name or manifest.get("set") or "NAME"
         raise StaleIndexError(
             f"index {path.stem!r} was built from another version of set {set_name!r}; "
-            f"rebuild with `embedkit index {set_name} --type {manifest.get('type', 'flat')} "
-            f"--index-name {path.stem} --force`"
+            f"rebuild with `{rebuild_command(set_name, path.stem, manifest)}`"
         )
+
+
+_OPTIONS = {"M": "--M", "ef_construction": "--ef-construction", "nlist": "--nlist",
+            "pq_m": "--pq-m", "nbits": "--nbits", "ef_search": "--ef-search",
+            "nprobe": "--nprobe", "k_factor": "--k-factor"}
+
+
+def rebuild_command(set_name: str, stem: str, manifest: dict) -> str:
+    """The `embedkit index` command that builds this index again with its parameters."""
+    kind = manifest.get("type", "flat")
+    words = ["embedkit", "index", set_name, "--type", kind]
+    if kind == "factory":
+        words += ["--factory", f"'{manifest.get('factory', '')}'"]
+    else:
+        params = manifest.get("params", {})
+        words += [f"{_OPTIONS[k]} {params[k]}" for k in ("M", "ef_construction", "nlist",
+                                                           "pq_m", "nbits") if k in params]
+    query = manifest.get("query_params", {})
+    words += [f"{_OPTIONS[k]} {v}" for k, v in query.items() if k in _OPTIONS]
+    return " ".join(words + ["--index-name", stem, "--force"])

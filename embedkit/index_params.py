@@ -29,6 +29,7 @@ def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,
     """
     kind = kind.strip()
     low = kind.lower()
+    _check_structure_options(low, M=M, nlist=nlist, pq_m=pq_m, nbits=nbits)
     if low.startswith("factory:"):
         factory, low = kind.split(":", 1)[1], "factory"
     if low == "factory":
@@ -55,6 +56,29 @@ def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,
         raise UsageError(f"PQ m={pq_m} must divide the dimension {dim}; try {default_pq_m(dim)}")
     nbits = positive("nbits", nbits or default_nbits(size))
     return f"IVF{nlist},PQ{pq_m}x{nbits}"
+
+
+_STRUCTURE = {"hnsw": ("M",), "ivf": ("nlist",), "ivfpq": ("nlist", "pq_m", "nbits"),
+              "flat": (), "sq8": ()}
+_OPTION = {"M": "--M", "nlist": "--nlist", "pq_m": "--pq-m", "nbits": "--nbits"}
+
+
+def _check_structure_options(low: str, **given: int | None) -> None:
+    """Given structure parameters must be positive and belong to the index type (a
+    factory string spells its own)."""
+    given = {k: v for k, v in given.items() if v is not None}
+    for what, value in given.items():
+        positive(what, value)
+    allowed = _STRUCTURE.get(low, ())
+    stray = [k for k in given if k not in allowed]
+    if not stray:
+        return
+    options = ", ".join(_OPTION[k] for k in stray)
+    if low in _STRUCTURE:
+        uses = ", ".join(_OPTION[k] for k in allowed) or "none of these options"
+        raise UsageError(f"{options} does not apply to --type {low} (it takes {uses})")
+    raise UsageError(f"{options} does not apply to a factory string: write the value into "
+                     "the string (e.g. HNSW16, IVF256,Flat, IVF256,PQ16x8)")
 
 
 def default_nlist(size: int) -> int:

@@ -116,6 +116,14 @@ def test_unknown_words_print_known_results_and_exit_1(lee):
     (["neighbors", "lee", "the", "-k", "100000"], 2, "smaller than the vocabulary"),
     (["neighbors", "lee"], 2, "no query words"),
     (["neighbors", "lee", "the", "--ef", "64"], 2, "add --index NAME"),
+    (["index", "lee", "--type", "sq8", "--index-name", "../evil"], 2, "must be a plain name"),
+    (["index", "lee", "--type", "sq8", "--index-name", ""], 2, "must be a plain name"),
+    (["index", "lee", "--type", "hnsw", "--M", "0"], 2, "M must be positive, got 0"),
+    (["index", "lee", "--type", "ivf", "--nprobe", "0"], 2, "nprobe must be positive"),
+    (["index", "lee", "--type", "hnsw", "--nlist", "64"], 2, "--nlist does not apply to --type"),
+    (["index", "lee", "--type", "factory", "--factory", "IVF16,Flat", "--nlist", "8"], 2,
+     "write the value into the string"),
+    (["index", "lee", "--type", "flat", "--ef-search", "10"], 2, "ef_search is for HNSW"),
     (["neighbors", "lee", "the", "--index", "hnsw"], 1, "no index 'hnsw'"),
     (["neighbors", "nosuchset", "the"], 1, "no embedding set named 'nosuchset'"),
     (["analogy", "lee", "he", "his", "sh"], 1, "unknown word 'sh'"),
@@ -126,6 +134,20 @@ def test_unknown_words_print_known_results_and_exit_1(lee):
 ])
 def test_bad_input_is_one_error_line(lee, args, code, fragment):
     _one_error_line(run_cli(*args), code, fragment)
+
+
+def test_search_options_must_fit_the_index(lee, home):
+    assert run_cli("index", "lee", "--type", "hnsw").exit_code == 0
+    assert run_cli("index", "lee", "--type", "ivf", "--nlist", "16").exit_code == 0
+    for args, fragment in ((["--index", "hnsw", "--nprobe", "4"], "nprobe is for IVF"),
+                           (["--index", "ivf", "--ef", "32"], "ef is for HNSW"),
+                           (["--index", "hnsw", "--ef", "0"], "ef must be positive"),
+                           (["--index", "ivf", "--nprobe", "0"], "nprobe must be positive"),
+                           (["--index", ""], "must be a plain name")):
+        _one_error_line(run_cli("neighbors", "lee", "the", *args), 2, fragment)
+    got = _json(run_cli("neighbors", "lee", "the", "--index", "hnsw.faiss", "--json"))
+    assert len(got["the"]) == 10  # a name with its .faiss ending is the same index
+    assert not (home / "evil.faiss").exists()
 
 
 def test_existing_index_needs_force(lee, home):
@@ -146,6 +168,27 @@ def test_stale_and_corrupt_indexes_are_refused(lee, home):
     path = home / "lee" / "ivf.faiss"
     path.write_bytes(path.read_bytes()[:100])
     _one_error_line(run_cli("neighbors", "lee", "the", "--index", "ivf"), 1, "corrupt")
+
+
+@pytest.mark.parametrize("build", [
+    ["--type", "hnsw", "--M", "16", "--ef-search", "40"],
+    ["--type", "factory", "--factory", "IVF16,PQ5x4fs,RFlat", "--nprobe", "8", "--k-factor", "8"],
+    ["--type", "ivfpq", "--nlist", "16", "--pq-m", "5", "--nbits", "4"],
+])
+def test_stale_index_hint_rebuilds_the_same_index(lee, home, build):
+    import shlex
+
+    made = _json(run_cli("index", "lee", *build, "--index-name", "x", "--json"))
+    changed = Vectors(lee.words, lee.matrix[::-1].copy())
+    store.save(changed, workspace.target_path("lee", home, force=True))
+    result = run_cli("neighbors", "lee", "the", "--index", "x")
+    _one_error_line(result, 1, "rebuild with")
+    hint = shlex.split(result.stderr.split("`")[1])
+    assert hint[:2] == ["embedkit", "index"]
+    again = _json(run_cli(*hint[1:], "--json"))
+    for key in ("type", "factory", "query_params"):
+        assert again[key] == made[key], key
+    assert run_cli("neighbors", "lee", "the", "--index", "x").exit_code == 0
 
 
 def test_analogy_and_similarity_match_the_library(lee):

@@ -28,7 +28,7 @@ def _open(name: str, home: str | None):
 
 
 def _load_index(index_name: str | None, vectors, folder: Path):
-    if not index_name:
+    if index_name is None:
         return None
     from embedkit.index import Index
 
@@ -86,6 +86,7 @@ def index(
     Example: embedkit index dickens --type hnsw --M 32 --ef-construction 200
     """
     from embedkit.index import Index, check_target, default_name, factory_string
+    from embedkit.index_files import plain_index_name
 
     if kind.lower() == "factory" and not factory:
         raise UsageError("--type factory needs --factory STRING, e.g. --factory 'IVF256,Flat'")
@@ -93,7 +94,7 @@ def index(
     vectors, folder = _open(name, home)
     fstring = factory_string(spec, len(vectors), vectors.dim, M=M, nlist=nlist, pq_m=pq_m,
                              nbits=nbits)
-    target = index_name or default_name(fstring, spec)
+    target = default_name(fstring, spec) if index_name is None else plain_index_name(index_name)
     check_target(folder, target, overwrite=force)
     if target_recall is not None and not 0 < target_recall <= 1:
         raise UsageError(f"--target-recall must be in (0, 1], got {target_recall}")
@@ -166,7 +167,7 @@ def neighbors(
     queries = _read_words(words, file)
     if not queries:
         raise UsageError("no query words given (pass WORD... or --file FILE)")
-    if (ef or nprobe or k_factor) and not index_name:
+    if (ef is not None or nprobe is not None or k_factor is not None) and index_name is None:
         raise UsageError("--ef, --nprobe and --k-factor tune a saved index: add --index NAME "
                          "(without it the search is exact)")
     vectors, folder = _open(name, home)
