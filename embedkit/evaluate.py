@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,12 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from embedkit.errors import InputFormatError, NotFoundError, UsageError
+from embedkit.errors import InputFormatError, UsageError
 from embedkit.query import analogy_search, check_method
+from embedkit.textfile import read_utf8
 from embedkit.vectors import Vectors, unit_rows
+
+log = logging.getLogger("embedkit.evaluate")
 
 GENSIM_PAIRS = ("wordsim353.tsv", "simlex999.txt")
 GENSIM_ANALOGIES = ("questions-words.txt",)
@@ -48,13 +52,13 @@ class Section:
 
 # -- readers ---------------------------------------------------------------------------------
 def _read_text(path: str | Path) -> str:
+    """A benchmark file; a bare name that is not a file here (``questions-words.txt``) is
+    looked up among the ones gensim ships."""
     path = Path(path)
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such benchmark file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise InputFormatError(f"not UTF-8 text ({err.reason} at byte {err.start})", path) from None
+    if not path.exists() and path.parent == Path("."):
+        shipped = _gensim_test_data() / path.name
+        path = shipped if shipped.is_file() else path
+    return read_utf8(path, "benchmark file")
 
 
 def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
@@ -104,24 +108,31 @@ def _pairs_from_csv(text: str, path: str | Path) -> tuple[list[tuple[str, str, f
 
 def read_analogies(path: str | Path) -> list[Section]:
     """Analogy questions ``a b c d`` by section (one section named after the file if none)."""
+    return _read_analogies(path)[0]
+
+
+def _read_analogies(path: str | Path) -> tuple[list[Section], int]:
+    """The sections and the number of lines skipped as malformed (gensim skips them too)."""
     text = _read_text(path)
     if str(path).endswith(".csv"):
         return _analogies_from_csv(text, path)
     sections: list[Section] = []
+    invalid = 0
     for line in text.splitlines():
         if line.startswith(":"):
             sections.append(Section(line.lstrip(": ").strip(), []))
             continue
         fields = line.split()
         if len(fields) != 4:
-            continue  # gensim skips malformed lines without counting them
+            invalid += bool(fields) and not line.startswith("#")
+            continue
         if not sections:
             sections.append(Section(Path(path).stem, []))
         sections[-1].questions.append(tuple(fields))
-    return sections
+    return sections, invalid
 
 
-def _analogies_from_csv(text: str, path: str | Path) -> list[Section]:
+def _analogies_from_csv(text: str, path: str | Path) -> tuple[list[Section], int]:
     header, rows = _csv_rows(text)
     try:
         cols = [header.index(n) for n in ("word1", "word2", "word3", "target")]
@@ -130,13 +141,15 @@ def _analogies_from_csv(text: str, path: str | Path) -> list[Section]:
                                path, 1) from None
     type_col = header.index("type") if "type" in header else None
     sections: dict[str, Section] = {}
+    invalid = 0
     for row in rows:
         if len(row) <= max(cols):
+            invalid += 1
             continue
         name = row[type_col] if type_col is not None else Path(path).stem
         sections.setdefault(name, Section(name, [])).questions.append(
             tuple(row[c] for c in cols))
-    return list(sections.values())
+    return list(sections.values()), invalid
 
 
 # -- vocabulary as gensim sees it --------------------------------------------------------------
@@ -168,6 +181,7 @@ def evaluate_pairs(vectors: Vectors, path: str | Path, restrict: int | None = PA
     valid lines, ``found`` pairs with both words known, ``coverage`` = found / pairs.
     """
     pairs, invalid = read_pairs(path)
+    _warn_invalid(path, invalid, "word pair lines (word word score)")
     ok = known_words(vectors, restrict, case_insensitive)
     ids_a = _lookup(ok, [p[0] for p in pairs], case_insensitive)
     ids_b = _lookup(ok, [p[1] for p in pairs], case_insensitive)
@@ -220,16 +234,28 @@ def evaluate_analogies(vectors: Vectors, path: str | Path, restrict: int | None 
     ``questions`` (valid lines), ``oov`` (questions with an unknown word) and ``coverage``.
     """
     method = check_method(method)
+    sections, invalid = _read_analogies(path)
+    if not any(s.questions for s in sections):
+        raise InputFormatError(f"no analogy questions (lines of 4 words: a b c d) in the file "
+                               f"({invalid} other lines); is it a word-pair file? use --pairs",
+                               path)
+    _warn_invalid(path, invalid, "analogy lines (4 words)")
     ok = known_words(vectors, restrict, case_insensitive)
     canon = _canonical_rows(vectors, ok, restrict, case_insensitive)
     results = [_solve_section(vectors, s, ok, canon, restrict, method, case_insensitive,
-                              dummy4unknown) for s in read_analogies(path)]
+                              dummy4unknown) for s in sections]
     total = {"section": "Total accuracy"}
     for key in ("correct", "incorrect", "questions", "oov"):
         total[key] = sum(r[key] for r in results)
     _finish(total)
     return {"name": Path(path).name, "path": str(path), "method": method, "restrict": restrict,
-            "sections": results, "total": total}
+            "invalid_lines": invalid, "sections": results, "total": total}
+
+
+def _warn_invalid(path: str | Path, invalid: int, what: str) -> None:
+    if invalid:
+        log.warning("%s: %d lines are not %s and were skipped, as gensim skips them",
+                    path, invalid, what)
 
 
 def _canonical_rows(vectors: Vectors, ok: dict[str, int], restrict: int | None,
@@ -283,7 +309,11 @@ def _finish(entry: dict[str, Any]) -> dict[str, Any]:
 
 def gensim_benchmarks() -> tuple[list[Path], list[Path]]:
     """The word-similarity and analogy files that ship with gensim's test data."""
+    folder = _gensim_test_data()
+    return [folder / n for n in GENSIM_PAIRS], [folder / n for n in GENSIM_ANALOGIES]
+
+
+def _gensim_test_data() -> Path:
     import gensim
 
-    folder = Path(gensim.__file__).parent / "test" / "test_data"
-    return [folder / n for n in GENSIM_PAIRS], [folder / n for n in GENSIM_ANALOGIES]
+    return Path(gensim.__file__).parent / "test" / "test_data"

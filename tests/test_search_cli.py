@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from embedkit import query, store, workspace
-from embedkit.evaluate import evaluate_pairs
+from embedkit.evaluate import evaluate_analogies, evaluate_pairs
 from embedkit.index import Index
 from embedkit.vectors import Vectors
 from tests.cli_helpers import run_cli
@@ -212,6 +212,36 @@ def test_evaluate_defaults_to_gensim_benchmarks_and_matches_library(lee, gensim_
     assert total["questions"] == 19544 and 0 <= total["accuracy"] <= 1
     table = run_cli("evaluate", "lee", "--pairs", gensim_data / "wordsim353.tsv").stdout
     assert "wordsim353.tsv" in table and "spearman" in table
+
+
+def test_query_files_bom_and_bad_bytes(lee, tmp_path):
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes("\ufeffthe government\n".encode())
+    got = _json(run_cli("neighbors", "lee", "-f", bom, "-k", "3", "--json"))
+    assert list(got) == ["the", "government"]
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe bad")
+    _one_error_line(run_cli("neighbors", "lee", "-f", bad), 1, "bad.txt", "not UTF-8")
+    _one_error_line(run_cli("neighbors", "lee", "-f", tmp_path / "none.txt"), 1, "no such file")
+
+
+def test_evaluate_reports_unscorable_files_and_prints_the_rest(lee, gensim_data, tmp_path,
+                                                               monkeypatch):
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("zzqx yyqx 1.0\nqqzz xxzz 2.0\nnot a pair line at all\n")
+    result = run_cli("evaluate", "lee", "--pairs", gensim_data / "wordsim353.tsv",
+                     "--pairs", pairs, "--analogies", pairs, "--json")
+    assert result.exit_code == 1
+    assert [r["name"] for r in json.loads(result.stdout)["pairs"]] == ["wordsim353.tsv"]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 2 and "fewer than 2 scorable pairs" in errors[0]
+    assert "no analogy questions" in errors[1] and "--pairs" in errors[1]
+    assert "1 lines are not word pair lines" in result.stderr
+    _one_error_line(run_cli("evaluate", "lee", "--analogies", pairs), 1, "no analogy questions")
+    monkeypatch.chdir(tmp_path)  # a bare name is found among gensim's benchmark files
+    found = evaluate_analogies(lee, "questions-words.txt", restrict=3000)
+    assert found["total"] == evaluate_analogies(
+        lee, gensim_data / "questions-words.txt", restrict=3000)["total"]
 
 
 def test_plot_command_writes_the_image(lee, tmp_path):

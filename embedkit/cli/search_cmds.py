@@ -9,8 +9,9 @@ import typer
 
 from embedkit import workspace
 from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, json_option
-from embedkit.errors import UsageError
+from embedkit.errors import InputFormatError, UsageError
 from embedkit.store import load
+from embedkit.textfile import read_utf8
 
 TYPE_HELP = ("Index type: flat (exact), hnsw, ivf, ivfpq, sq8, or factory (with --factory); "
              "a FAISS factory string such as 'IVF256,Flat' also works.")
@@ -123,7 +124,7 @@ def _read_words(words: list[str] | None, file: str | None) -> list[str]:
     out = [w for w in words or [] if w != "-"]
     sources = ([file] if file else []) + (["-"] if "-" in (words or []) else [])
     for source in dict.fromkeys(sources):
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        text = sys.stdin.read().lstrip("\ufeff") if source == "-" else read_utf8(source)
         out += text.split()
     return out
 
@@ -270,8 +271,34 @@ def evaluate(
     if not pairs and not analogies:
         pairs, analogies = gensim_benchmarks()
     vectors, _ = _open(name, home)
-    pair_results = [evaluate_pairs(vectors, p) for p in pairs or []]
-    analogy_results = [evaluate_analogies(vectors, p, restrict, method) for p in analogies or []]
+    failed: list[str] = []
+    pair_results = _each(lambda p: evaluate_pairs(vectors, p), pairs or [], failed)
+    analogy_results = _each(lambda p: evaluate_analogies(vectors, p, restrict, method),
+                            analogies or [], failed)
+    if not pair_results and not analogy_results:
+        more = f" (and {len(failed) - 1} more files that could not be scored)" * (len(failed) > 1)
+        raise InputFormatError(failed[0] + more)
+    _print_evaluation(pair_results, analogy_results, as_json)
+    for message in failed:  # the others still print; the exit code says something was left out
+        sys.stderr.write(f"Error: {message}\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _each(score, paths: list, failed: list[str]) -> list[dict]:
+    """``score(path)`` of every file; a file that cannot be scored (no words of the set in
+    it, malformed) is noted in ``failed`` and left out, so the others still print."""
+    results = []
+    for path in paths:
+        try:
+            results.append(score(path))
+        except InputFormatError as err:
+            failed.append(str(err))
+    return results
+
+
+def _print_evaluation(pair_results: list[dict], analogy_results: list[dict],
+                      as_json: bool) -> None:
     if as_json:
         emit_json({"pairs": pair_results, "analogies": analogy_results})
         return
