@@ -251,7 +251,20 @@ class Index:
             return self._search_exact(queries, k, allowed)
         if allowed is not None and self._graph_rows_fit(allowed):
             return self._search_graph_subset(queries, k, allowed)
-        return self._search_faiss(queries, k, allowed, ef, nprobe, k_factor)
+        # FAISS's HNSW returns at most efSearch results: never search with a beam below k
+        ef = max(ef or self.manifest.get("query_params", {}).get("ef_search", DEFAULT_EF_SEARCH), k)
+        found = self._search_faiss(queries, k, allowed, ef, nprobe, k_factor)
+        if allowed is None and k <= len(self) - self._zero_rows.size:
+            self._warn_short(found, k)
+        return found
+
+    def _warn_short(self, found: Neighbours, k: int) -> None:
+        """An IVF search that visits too few lists can hold fewer than k rows: say so."""
+        short = int((found.ids[:, -1] < 0).sum()) if found.ids.size else 0
+        if short:
+            log.warning("%d of %d queries got fewer than %d neighbours from index %r (%s); "
+                        "visit more lists (--nprobe) for complete answers", short,
+                        found.ids.shape[0], k, self.name, self.factory)
 
     def _check_queries(self, queries: np.ndarray) -> np.ndarray:
         queries = np.asarray(queries, dtype=np.float32)

@@ -131,6 +131,8 @@ def describe(name_or_path: str | os.PathLike,
     indexes = list_indexes(path.parent) if path.name == STORE_FILE else []
     for index in indexes:
         index["stale"] = index.get("fingerprint") not in (None, meta.get("fingerprint"))
+        index["damaged"] = "error" in index or index.get("bytes") not in (
+            None, index["file_bytes"])
     return {
         "name": path.parent.name if path.name == STORE_FILE else path.stem,
         "path": str(path),

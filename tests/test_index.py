@@ -127,6 +127,21 @@ def test_refine_k_factor_trades_work_for_recall_and_is_stored(dickens, dickens_q
         index.search(queries, 10, k_factor=0)
 
 
+def test_k_above_the_search_beam_still_gives_k_answers(dickens, caplog):
+    queries = unit_rows(dickens.matrix[:20])
+    hnsw = Index.build(dickens, "hnsw", ef_search=16)
+    found = hnsw.search(queries, 200)
+    assert (found.ids >= 0).all()  # the beam is widened to k
+    ivf = Index.build(dickens, "ivf", nlist=256)
+    with caplog.at_level("WARNING", logger="embedkit.index"):
+        short = ivf.search(queries, 200, nprobe=1)
+    assert (short.ids[:, -1] < 0).any() and "fewer than 200 neighbours" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="embedkit.index"):
+        ivf.search(queries, 10, nprobe=64)
+    assert "fewer than" not in caplog.text
+
+
 @pytest.mark.parametrize("restrict", [300, 2000])
 def test_restrict_searches_only_the_most_frequent_rows(dickens, dickens_index, dickens_queries,
                                                        restrict):

@@ -166,8 +166,11 @@ def test_stale_and_corrupt_indexes_are_refused(lee, home):
     assert "STALE" in run_cli("info", "lee").stdout
     assert run_cli("index", "lee", "--type", "ivf", "--nlist", "16", "--force").exit_code == 0
     path = home / "lee" / "ivf.faiss"
+    assert "DAMAGED" not in run_cli("info", "lee").stdout
     path.write_bytes(path.read_bytes()[:100])
     _one_error_line(run_cli("neighbors", "lee", "the", "--index", "ivf"), 1, "corrupt")
+    assert "DAMAGED" in run_cli("info", "lee").stdout
+    assert _json(run_cli("info", "lee", "--json"))["indexes"][0]["damaged"] is True
 
 
 @pytest.mark.parametrize("build", [
@@ -212,6 +215,23 @@ def test_evaluate_defaults_to_gensim_benchmarks_and_matches_library(lee, gensim_
     assert total["questions"] == 19544 and 0 <= total["accuracy"] <= 1
     table = run_cli("evaluate", "lee", "--pairs", gensim_data / "wordsim353.tsv").stdout
     assert "wordsim353.tsv" in table and "spearman" in table
+
+
+def test_a_closed_pipe_ends_quietly(lee):
+    import subprocess
+    import sys
+
+    words = " ".join(lee.words[:300])
+    proc = subprocess.Popen([sys.executable, "-m", "embedkit", "neighbors", "lee", "-", "-k",
+                             "1000", "--tsv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdin.write(words.encode())
+    proc.stdin.close()
+    assert proc.stdout.readline().startswith(b"query")
+    proc.stdout.close()  # as `| head -1` does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Error" not in stderr and "Traceback" not in stderr and "Exception" not in stderr
 
 
 def test_query_files_bom_and_bad_bytes(lee, tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import sys
 
 import typer
@@ -42,9 +43,19 @@ class _Group(TyperGroup):
             fail("interrupted; nothing was changed", 130)
         except MemoryError:
             fail("out of memory; try a smaller --memory budget or fewer dimensions", 1)
+        except BrokenPipeError:  # the reader (`| head`) stopped: end quietly, as Unix tools do
+            _silence_stdout()
+            raise typer.Exit(141) from None
         except OSError as err:
             where = f"{err.filename}: " if getattr(err, "filename", None) else ""
             fail(f"{where}{err.strerror or err}", 1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit raises nothing more."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -62,9 +62,15 @@ def info(
     typer.echo("indexes:")
     emit_table(
         [[i.get("name"), i.get("factory", i.get("type")), human_bytes(i.get("file_bytes")),
-          "STALE (rebuild)" if i.get("stale") else "ok"] for i in indexes],
+          _index_status(i)] for i in indexes],
         ["index", "factory", "size", "status"],
     )
+
+
+def _index_status(index: dict) -> str:
+    if index.get("damaged"):
+        return "DAMAGED (rebuild with --force)"
+    return "STALE (rebuild)" if index.get("stale") else "ok"
 
 
 def remove(
