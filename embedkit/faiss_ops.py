@@ -7,7 +7,9 @@ index, sets build- and query-time parameters, trains on a seeded sample, and tur
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from typing import Any
 
 import faiss
@@ -15,15 +17,31 @@ import numpy as np
 
 from embedkit import progress
 from embedkit.errors import UsageError
-from embedkit.index_params import DEFAULT_EF_SEARCH, DEFAULT_K_FACTOR, default_nprobe, positive
+from embedkit.index_params import (
+    DEFAULT_EF_SEARCH,
+    DEFAULT_K_FACTOR,
+    default_nprobe,
+    default_pq_m,
+    positive,
+)
+
+log = logging.getLogger("embedkit.index")
 
 
 def make_index(fstring: str, dim: int) -> faiss.Index:
     try:
         return faiss.index_factory(dim, fstring, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as err:
+        hint = ""
+        if "multiple of the number of subquantizers" in str(err):
+            hint = (f"; the PQ sub-quantisers must divide {dim}: e.g. PQ{default_pq_m(dim)} "
+                    f"(divisors: {', '.join(str(m) for m in _divisors(dim))})")
         raise UsageError(f"FAISS cannot build index {fstring!r} for dimension {dim}: "
-                         f"{first_line(err)}") from None
+                         f"{first_line(err)}{hint}") from None
+
+
+def _divisors(n: int) -> list[int]:
+    return [m for m in range(1, n + 1) if n % m == 0]
 
 
 def set_build_params(index: faiss.Index, ef_construction: int) -> None:
@@ -43,6 +61,7 @@ def train(index: faiss.Index, unit: np.ndarray, seed: int) -> None:
         sample = unit[np.sort(rng.choice(unit.shape[0], cap, replace=False))]
     if ivf is not None:
         ivf.cp.seed = seed
+        _points_per_list(ivf, sample.shape[0])
         if isinstance(ivf, faiss.IndexIVFPQ):
             ivf.do_polysemous_training = False  # only for Hamming filtering, which we never use
     with progress.task(f"training on {sample.shape[0]:,} vectors", total=None):
@@ -52,6 +71,18 @@ def train(index: faiss.Index, unit: np.ndarray, seed: int) -> None:
             raise UsageError(f"cannot train this index on {unit.shape[0]} vectors: "
                              f"{first_line(err)}; use fewer lists (--nlist) or fewer bits"
                              ) from None
+
+
+def _points_per_list(ivf: Any, n: int) -> None:
+    """FAISS prints its own warning on stderr below 39 training points per list; say it in
+    our log instead, and only when the lists are clearly short of points (a tuning twin
+    with a tenth of the rows held out is not)."""
+    wanted = ivf.cp.min_points_per_centroid * ivf.nlist
+    if n < wanted:
+        ivf.cp.min_points_per_centroid = max(1, n // ivf.nlist)
+        if n < 0.8 * wanted:
+            log.warning("training %d IVF lists on %d vectors (FAISS asks for %d): the lists "
+                        "will be uneven; use fewer lists (--nlist)", ivf.nlist, n, wanted)
 
 
 def find(index: faiss.Index, cls: type) -> Any:
@@ -155,5 +186,8 @@ def selector(keep: np.ndarray, size: int) -> Any:
 
 
 def first_line(err: BaseException) -> str:
+    """FAISS's message without its C++ location, cut at a word if it is long."""
     text = str(err).strip().splitlines()
-    return (text[-1] if text else type(err).__name__)[:200]
+    line = text[-1] if text else type(err).__name__
+    line = re.sub(r"^Error in .*? at \S+:\d+: (Error: '.*?' failed: )?", "", line)
+    return line if len(line) <= 300 else line[:300].rsplit(" ", 1)[0] + " ..."

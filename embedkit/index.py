@@ -102,6 +102,7 @@ class Index:
         self._unit: np.ndarray | None = None
         self._subset: tuple[tuple[int, int, int], np.ndarray] | None = None
         self._zero_rows = np.asarray(manifest.get("zero_rows", []), dtype=np.int64)
+        self.warn_short = True  # warn when an IVF search returns fewer than k rows
         # Unfiltered HNSW / IVF queries skip SearchParameters: the query-time knob is set
         # on the structure itself when it changes (saves ~20 us a call, which matters for
         # one-query-at-a-time use).
@@ -254,7 +255,7 @@ class Index:
         # FAISS's HNSW returns at most efSearch results: never search with a beam below k
         ef = max(ef or self.manifest.get("query_params", {}).get("ef_search", DEFAULT_EF_SEARCH), k)
         found = self._search_faiss(queries, k, allowed, ef, nprobe, k_factor)
-        if allowed is None and k <= len(self) - self._zero_rows.size:
+        if self.warn_short and allowed is None and k <= len(self) - self._zero_rows.size:
             self._warn_short(found, k)
         return found
 

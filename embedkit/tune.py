@@ -100,6 +100,17 @@ def tune_search_params(index: Index, vectors: Vectors | np.ndarray, target_recal
         qs = unit_rows(np.asarray(queries, dtype=np.float32))
         blocked = np.flatnonzero(~unit.any(axis=1))
     truth = exact_search(rows, qs, k, blocked).ids
+    searched.warn_short, warned = False, searched.warn_short  # short answers are measured here
+    try:
+        return _tune(index, searched, qs, truth, k, param, values, float(target_recall), kind,
+                     seed, apply)
+    finally:
+        searched.warn_short = warned
+
+
+def _tune(index: Index, searched: Index, qs: np.ndarray, truth: np.ndarray, k: int, param: str,
+          values: list[int], target_recall: float, kind: str, seed: int, apply: bool
+          ) -> dict[str, Any]:
     fixed: dict[str, int] = {}
     stored_k_factor = index.manifest.get("query_params", {}).get("k_factor")
     if stored_k_factor is not None:
@@ -119,7 +130,7 @@ def tune_search_params(index: Index, vectors: Vectors | np.ndarray, target_recal
         best = max(tried.items(), key=lambda item: item[1])
         at = "".join(f", {name}={v}" for name, v in fixed.items())
         raise EmbedkitError(
-            f"index {index.name!r} ({index.factory}) reaches recall@{k} {best[1]:.3f} at most "
+            f"index {index.name!r} ({index.factory}) reaches recall@{k} {best[1]:.4f} at most "
             f"({param}={best[0]}{at}), below the target {target_recall}; build a more exact "
             "index (more bits or lists, larger M) or lower --target-recall")
     point = {"param": param, "value": int(value), "recall": tried[value], **fixed,

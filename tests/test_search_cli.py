@@ -124,6 +124,8 @@ def test_unknown_words_print_known_results_and_exit_1(lee):
     (["index", "lee", "--type", "factory", "--factory", "IVF16,Flat", "--nlist", "8"], 2,
      "write the value into the string"),
     (["index", "lee", "--type", "flat", "--ef-search", "10"], 2, "ef_search is for HNSW"),
+    (["index", "lee", "--type", "factory", "--factory", "IVF16,PQ3x4fs,RFlat"], 2,
+     "must divide 10: e.g. PQ2 (divisors: 1, 2, 5, 10)"),
     (["neighbors", "lee", "the", "--index", "hnsw"], 1, "no index 'hnsw'"),
     (["neighbors", "nosuchset", "the"], 1, "no embedding set named 'nosuchset'"),
     (["analogy", "lee", "he", "his", "sh"], 1, "unknown word 'sh'"),
