@@ -52,7 +52,8 @@ def resolve(vectors: Vectors, words: Sequence[str]) -> Resolved:
             unknown.append(err)
             continue
         found.append(word)
-        rows.append(vectors.key_to_index.get(word, -1))
+        row = vectors.row_of(word)
+        rows.append(-1 if row is None else row)
     unit = unit_rows(np.vstack(vecs)) if vecs else np.empty((0, vectors.dim), np.float32)
     return Resolved(found, unit, np.asarray(rows, dtype=np.int64), unknown)
 
@@ -127,7 +128,8 @@ def neighbors(vectors: Vectors, words: Sequence[str], k: int = 10, *,
               k_factor: int | None = None) -> dict[str, list[tuple[str, float]]]:
     """The ``k`` nearest words of each of ``words`` by cosine similarity (batched).
 
-    The query word is left out of its own answers. With ``skip_unknown`` words without a
+    The query word is left out of its own answers; a word whose vector is all zeros gets
+    no answers (an empty list: it has no direction). With ``skip_unknown`` words without a
     vector are left out of the result (the caller compares keys); otherwise the first
     raises :class:`UnknownWordError`. ``index`` (an :class:`Index` of this set) replaces
     exact search; ``ef`` / ``nprobe`` / ``k_factor`` tune it; ``restrict`` searches only the most
@@ -149,9 +151,9 @@ def neighbors(vectors: Vectors, words: Sequence[str], k: int = 10, *,
                            k_factor=k_factor,
                            restrict=restrict)
     out = {}
-    for word, row, ids, scores in zip(resolved.words, resolved.rows, found.ids, found.scores,
-                                      strict=True):
-        keep = (ids >= 0) & (ids != row)
+    for word, row, unit, ids, scores in zip(resolved.words, resolved.rows, resolved.unit,
+                                            found.ids, found.scores, strict=True):
+        keep = (ids >= 0) & (ids != row) & unit.any()  # an all-zero vector has no neighbours
         out[word] = [(vectors.words[i], float(s)) for i, s in zip(ids[keep][:k], scores[keep][:k],
                                                                   strict=True)]
     return out

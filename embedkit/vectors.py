@@ -10,6 +10,7 @@ FAISS index is tested against.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -154,14 +155,25 @@ class Vectors:
     # -- lookup -----------------------------------------------------------------------
     def index(self, word: str) -> int:
         """Row of ``word``; raises :class:`UnknownWordError` with close spellings."""
-        try:
-            return self.key_to_index[word]
-        except KeyError:
-            raise UnknownWordError(word, self.suggest(word)) from None
+        i = self.row_of(word)
+        if i is None:
+            raise UnknownWordError(word, self.suggest(word))
+        return i
+
+    def row_of(self, word: str) -> int | None:
+        """Row of ``word``, or of its other Unicode normal form (``café`` typed decomposed
+        finds a composed ``café``); None when neither is stored."""
+        i = self.key_to_index.get(word)
+        if i is None and not word.isascii():
+            for form in ("NFC", "NFD"):
+                i = self.key_to_index.get(unicodedata.normalize(form, word))
+                if i is not None:
+                    break
+        return i
 
     def vector(self, word: str) -> np.ndarray:
         """The vector of ``word``: its row, or its subword vector for an unknown word."""
-        i = self.key_to_index.get(word)
+        i = self.row_of(word)
         if i is not None:
             return self.rows([i])[0]
         if self.subwords is not None:

@@ -236,6 +236,21 @@ def test_a_closed_pipe_ends_quietly(lee):
     assert "Error" not in stderr and "Traceback" not in stderr and "Exception" not in stderr
 
 
+def test_zero_vectors_and_unicode_forms(home):
+    import unicodedata
+
+    words = ["café", "naïve", "zero", "tea"]
+    matrix = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 0, 0], [0, 1, 0.2]], dtype=np.float32)
+    store.save(Vectors([unicodedata.normalize("NFC", w) for w in words], matrix),
+               workspace.target_path("uni", home))
+    result = run_cli("neighbors", "uni", "zero", "tea", "-k", "2", "--json")
+    assert result.exit_code == 1 and json.loads(result.stdout)["zero"] == []
+    assert "Error: word 'zero' has no neighbours: its vector is all zeros" in result.stderr
+    decomposed = unicodedata.normalize("NFD", "café")
+    got = _json(run_cli("neighbors", "uni", decomposed, "-k", "1", "--json"))
+    assert got[decomposed][0]["word"] == unicodedata.normalize("NFC", "naïve")
+
+
 def test_query_files_bom_and_bad_bytes(lee, tmp_path):
     bom = tmp_path / "bom.txt"
     bom.write_bytes("\ufeffthe government\n".encode())

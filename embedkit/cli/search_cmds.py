@@ -183,11 +183,14 @@ def neighbors(
     else:
         emit_table(rows, ["query", "rank", "neighbor", "score"])
     missing = [q for q in dict.fromkeys(queries) if q not in found]
-    if missing:
-        for word in missing:
-            suggestions = vectors.suggest(word)
-            hint = f"; close spellings: {', '.join(suggestions)}" if suggestions else ""
-            sys.stderr.write(f"Error: unknown word {word!r}{hint}\n")
+    for word in missing:
+        suggestions = vectors.suggest(word)
+        hint = f"; close spellings: {', '.join(suggestions)}" if suggestions else ""
+        sys.stderr.write(f"Error: unknown word {word!r}{hint}\n")
+    empty = [q for q, hits in found.items() if not hits and not vectors.vector(q).any()]
+    for word in empty:
+        sys.stderr.write(f"Error: word {word!r} has no neighbours: its vector is all zeros\n")
+    if missing or empty:
         raise typer.Exit(1)
 
 
