@@ -176,9 +176,9 @@ def run_method(method: Method, split: Split, k: int, threads: int, scratch: Path
     for value in method.sweep(k):
         point = measure_point(method, split, k, value, threads, min_seconds)
         points.append(point)
-        log.info("  %s %s=%s recall@%d %.3f, %.0f q/s single, %.0f q/s batch", method.label,
-                 method.param, value, k, point[f"recall{k}"], point["qps_single"],
-                 point["qps_batch"])
+        setting = f" {method.param}={value}" if method.param else ""
+        log.info("  %s%s recall@%d %.3f, %.0f q/s single, %.0f q/s batch", method.label,
+                 setting, k, point[f"recall{k}"], point["qps_single"], point["qps_batch"])
         if point[f"recall{k}"] >= 0.999:
             break
     default_value = _default_value(method, k)
@@ -264,6 +264,8 @@ def bench_index(vectors: Vectors | np.ndarray, *, queries: int = 1000, k: int = 
     threads = threads or cpu_count()
     repeat = 0.0 if quick else _MIN_SECONDS
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file; -o needs a folder for the results")
     out.mkdir(parents=True, exist_ok=True)
     split = split_queries(matrix, queries, k, seed)
     methods, skipped = plan_methods(types, peers, len(split.base), quick)

@@ -63,8 +63,9 @@ def word_map(vectors, words: Sequence[str], neighbors: int = 5, method: str = "p
         raise UsageError(f"unknown projection {method!r}; choose one of {', '.join(PROJECTIONS)}")
     if not words:
         raise UsageError("no words to plot")
-    if neighbors < 0:
-        raise UsageError(f"--neighbors must be 0 or more, got {neighbors}")
+    if not 0 <= neighbors < len(vectors):
+        raise UsageError(f"--neighbors must be from 0 to {len(vectors) - 1} (the set has "
+                         f"{len(vectors)} words), got {neighbors}")
     found = find_neighbors(vectors, words, neighbors, index=index) if neighbors else {}
     labels, groups = [], []
     for g, word in enumerate(dict.fromkeys(words)):

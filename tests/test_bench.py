@@ -118,6 +118,9 @@ def test_bad_arguments(lee, tmp_path):
         bench_index(lee, peers=("faiss2",), out_dir=tmp_path, sizes=None)
     with pytest.raises(UsageError, match="too few"):
         bench_index(lee, queries=len(lee), out_dir=tmp_path, sizes=None)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(UsageError, match="is a file"):
+        bench_index(lee, out_dir=tmp_path / "afile", sizes=None)
 
 
 def _held_out(vectors, n, seed=1):

@@ -119,6 +119,11 @@ def index(
                 if "operating_point" in manifest else []))
 
 
+def _one_format(as_json: bool, as_tsv: bool) -> None:
+    if as_json and as_tsv:
+        raise UsageError("--json and --tsv both given: choose one output format")
+
+
 def _read_words(words: list[str] | None, file: str | None) -> list[str]:
     """Query words from the arguments and --file; a lone '-' (either place) reads stdin."""
     out = [w for w in words or [] if w != "-"]
@@ -165,6 +170,7 @@ def neighbors(
     """
     from embedkit.query import neighbors as find
 
+    _one_format(as_json, as_tsv)
     queries = _read_words(words, file)
     if not queries:
         raise UsageError("no query words given (pass WORD... or --file FILE)")
@@ -216,6 +222,7 @@ def analogy(
     """
     from embedkit.query import analogy as solve
 
+    _one_format(as_json, as_tsv)
     vectors, _ = _open(name, home)
     answers = solve(vectors, a, b, c, k, method, restrict)
     if as_json:
