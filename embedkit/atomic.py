@@ -133,6 +133,10 @@ def _umask() -> int:
     return mask
 
 
+# Targets replaced in this process, in order: an interrupted command can say what it wrote.
+COMMITTED: list[Path] = []
+
+
 class AtomicFile:
     """A temporary path beside ``target``: :meth:`commit` renames it over the target,
     :meth:`discard` removes it. The target is untouched until :meth:`commit`.
@@ -164,6 +168,7 @@ class AtomicFile:
             os.replace(self.path, self.real)
         except OSError as err:
             raise _cannot_write(self.target, self.real.parent, err) from None
+        COMMITTED.append(self.target)
         fsync_path(self.real.parent)
         return self.target
 

@@ -101,6 +101,48 @@ def test_force_keeps_old_set_until_new_is_complete(glove_set, home):
         assert back.words == glove_set.words
 
 
+def test_interrupt_message_says_what_was_written(glove_set, home, gensim_data, monkeypatch):
+    import embedkit.cli.io_cmds as io_cmds
+
+    real = io_cmds.formats.import_to_workspace
+
+    def then_interrupt(*args, **kwargs):
+        real(*args, **kwargs)  # the new set is complete and renamed into place
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io_cmds.formats, "import_to_workspace", then_interrupt)
+    vec = gensim_data / "lee_fasttext.vec"
+    result = run_cli("import", vec, "--name", "glove", "--force")
+    assert result.exit_code == 130
+    assert "interrupted after writing" in result.stderr and "glove" in result.stderr
+    assert "nothing was changed" not in result.stderr
+    monkeypatch.setattr(io_cmds.formats, "import_to_workspace", real)
+    with workspace.open_set("glove") as now:
+        assert len(now) == 1762  # the message is true: the set was replaced
+
+
+def test_sigterm_cleans_up_like_ctrl_c(home, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = "\n".join(f"w{i} " + " ".join(["0.5"] * 100) for i in range(300_000))
+    big = tmp_path / "big.txt"
+    big.write_text(rows + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "embedkit", "import", str(big), "--name",
+                             "big"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any(home.glob("big/.*.tmp")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)  # wait until the store is being written
+    proc.send_signal(signal.SIGTERM)
+    stderr = proc.communicate(timeout=60)[1]
+    if proc.returncode == 0:
+        pytest.skip("the import finished before the signal arrived")
+    assert proc.returncode == 143 and "Error: terminated; nothing was changed" in stderr
+    assert not list(home.glob("big/.*.tmp")) and not (home / "big" / "vectors.h5").exists()
+
+
 def test_every_command_has_help_with_an_example():
     from typer.main import get_command
 

@@ -12,12 +12,13 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
 
 import typer
 from typer.core import TyperGroup
 
-from embedkit import __version__, progress
+from embedkit import __version__, atomic, progress
 from embedkit.errors import EmbedkitError
 
 # Command modules, each with a ``register(app)`` function.
@@ -35,12 +36,17 @@ class _Group(TyperGroup):
     """Turns library errors into one ``Error:`` line and an exit code."""
 
     def invoke(self, ctx):
+        atomic.COMMITTED.clear()
         try:
             return super().invoke(ctx)
         except EmbedkitError as err:
             fail(str(err), err.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted; nothing was changed", 130)
+        except KeyboardInterrupt as err:
+            what = "terminated" if isinstance(err, Terminated) else "interrupted"
+            written = atomic.COMMITTED
+            fail(f"{what} after writing {', '.join(str(p) for p in written)} completely"
+                 if written else f"{what}; nothing was changed",
+                 143 if isinstance(err, Terminated) else 130)
         except MemoryError:
             fail("out of memory; try a smaller --memory budget or fewer dimensions", 1)
         except BrokenPipeError:  # the reader (`| head`) stopped: end quietly, as Unix tools do
@@ -118,6 +124,15 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so the same cleanup as Ctrl-C runs."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point."""
+    """Console-script entry point (SIGTERM cleans up like Ctrl-C)."""
+    signal.signal(signal.SIGTERM, _terminate)
     return app(args=argv, prog_name="embedkit")
