@@ -293,3 +293,27 @@ def test_encoding_option_reads_latin1_words(tmp_path, glove):
 def test_text_file_forced_as_binary(w2v, home):
     assert_fails(w2v, "word2vec_pre_kv_c:2:", "the rows are text, not binary", home=home,
                  format="word2vec-binary")
+
+
+def test_binary_rows_beyond_the_header_count_are_an_error(tmp_path, home):
+    rows = b"".join(w + b" " + np.arange(4, dtype="<f4").tobytes() + b"\n"
+                    for w in (b"a", b"b", b"c"))
+    path = write(tmp_path / "more.bin", [b"2 4\n", rows])
+    assert_fails(path, "row 3", "more rows than the header's count (2)", "--limit 2", home=home)
+    assert read_vectors(path, limit=2).words == ["a", "b"]
+
+
+@pytest.mark.parametrize("rows, words", [
+    (b"3 2\nnew york 3 4\na 1 2\nc 5 6\n", ["new york", "a", "c"]),  # a spaced first word
+    (b"2 2\na  1 2\nb 3 4\n", ["a", "b"]),  # a double space
+])
+def test_text_rows_are_not_taken_for_binary(tmp_path, rows, words):
+    path = write(tmp_path / "t.txt", [rows])
+    assert detect_format(path) == "word2vec"
+    assert read_vectors(path).words == words
+
+
+def test_tab_separated_rows_say_so_without_numpy_noise(tmp_path, home, recwarn):
+    path = write(tmp_path / "tabs.txt", [b"2 2\n", b"a\t1\t2\n", b"b\t3\t4\n"])
+    assert_fails(path, "tabs.txt:2:", "separated by tabs", home=home)
+    assert not [w for w in recwarn if "loadtxt" in str(w.message)]

@@ -75,6 +75,26 @@ def test_compressed_export(euclid, tmp_path, suffix):
     assert read_vectors(path).matrix.tobytes() == euclid.matrix.tobytes()
 
 
+def test_gzip_header_names_the_file_and_exports_repeat_exactly(euclid, tmp_path):
+    first = export_vectors(euclid, tmp_path / "a" / "out.bin.gz", "word2vec-binary")
+    second = export_vectors(euclid, tmp_path / "b" / "out.bin.gz", "word2vec-binary")
+    raw = first.read_bytes()
+    assert raw[3] & 0x08 and raw[10:raw.index(b"\0", 10)] == b"out.bin"  # FNAME field
+    assert raw == second.read_bytes()
+
+
+def test_export_refuses_its_own_store_and_unwritable_compression(gensim_data, home, tmp_path):
+    assert run_cli("import", gensim_data / "test_glove.txt", "--name", "g").exit_code == 0
+    store = home / "g" / "vectors.h5"
+    before = store.read_bytes()
+    result = run_cli("export", "g", store, "--format", "word2vec")
+    assert result.exit_code == 2 and "is the store of the set being exported" in result.stderr
+    assert store.read_bytes() == before
+    result = run_cli("export", "g", tmp_path / "x.txt.zst", "--format", "word2vec")
+    assert result.exit_code == 2 and "cannot write .zst compression" in result.stderr
+    assert not (tmp_path / "x.txt.zst").exists()
+
+
 def test_export_from_a_store_streams_the_rows(gensim_data, tmp_path):
     source = gensim_data / "lee_fasttext.bin"
     stored = import_vectors(source, tmp_path / "lee.h5")

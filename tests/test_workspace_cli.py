@@ -164,3 +164,12 @@ def test_a_home_that_is_a_file_is_a_usage_error_before_any_work(gensim_data, tmp
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "afile is a file, not a folder" in result.stderr.splitlines()[-1]
     assert (tmp_path / "afile").read_text() == "not a folder"
+
+
+def test_workspace_is_reachable_after_import_embedkit():
+    import subprocess
+    import sys
+
+    code = "import embedkit; print(embedkit.workspace.open_set.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "open_set"

@@ -68,6 +68,12 @@ class BinaryReader:
                 f"the header says {self.expected_rows} words but the file ends after "
                 f"{row - 1} rows (truncated file or wrong header?)",
             )
+        if self.limit is None and (buffer + self.source.read(BLOCK_BYTES)).strip():
+            raise format_error(
+                self.path, "row", row,
+                f"more rows than the header's count ({self.expected_rows}); fix the header "
+                f"or pass --limit {self.expected_rows} to read only those",
+            )
 
     def _split_rows(self, buffer: bytes, most: int, row: int, final: bool):
         """Words and vector offsets of the complete rows in ``buffer`` (at most ``most``)."""

@@ -93,19 +93,22 @@ def looks_binary(sample: bytes) -> bool:
 
 def _is_binary_row(rest: bytes, dim: int) -> bool:
     """A first row that is not text but has room for ``word`` + space + dim float32."""
-    if is_text_row(rest.partition(b"\n")[0]):
+    line = rest.partition(b"\n")[0]
+    if is_text_row(line) or is_text_row(line, dim):  # text, whatever its value count
         return False
     space = rest.find(b" ")
     return space > 0 and len(rest) >= space + 1 + 4 * dim
 
 
-def is_text_row(line: bytes) -> bool:
-    """``word x1 ... xD``: at least one value, all of them numbers."""
-    parts = line.rstrip().split(b" ")
-    if len(parts) < 2:
+def is_text_row(line: bytes, dim: int | None = None) -> bool:
+    """``word x1 ... xD``: at least one value, all of them numbers. With ``dim`` known, the
+    last ``dim`` fields must be numbers and the word may hold spaces (``new york 0.1 ...``)."""
+    parts = line.split()
+    values = parts[1:] if dim is None else parts[-dim:] if len(parts) > dim else []
+    if not values or looks_binary(line):
         return False
     try:
-        [float(x) for x in parts[1:]]
+        [float(x) for x in values]
     except ValueError:
         return False
     return True

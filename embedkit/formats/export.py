@@ -49,6 +49,7 @@ def export_vectors(vectors: Vectors, path: str | os.PathLike, format: str,
     check_export_args(format, precision)
     _check_words(vectors.words)
     path = Path(path)
+    _check_target(vectors, path)
     with atomic_path(path) as tmp, open(tmp, "wb") as raw:
         stream = _compressed(raw, path)
         _write(vectors, stream, format, precision)
@@ -95,10 +96,24 @@ def _blocks(vectors: Vectors) -> Iterator[tuple[list[str], np.ndarray]]:
         yield vectors.words[start:stop], vectors.rows(np.arange(start, stop))
 
 
+def _check_target(vectors: Vectors, path: Path) -> None:
+    """Refuse to overwrite the set's own store, or to write a compression we cannot."""
+    source = vectors.metadata.get("path")
+    if source and path.exists() and Path(source).exists() and path.samefile(source):
+        raise UsageError(f"{path} is the store of the set being exported; choose another "
+                         "output file")
+    if path.suffix.lower() in _UNWRITABLE:
+        raise UsageError(f"{path}: cannot write {path.suffix} compression; use .gz, .bz2 or "
+                         ".xz, or a name without a compression ending")
+
+
+_UNWRITABLE = (".zst", ".zip", ".lz4", ".7z", ".z", ".lzma", ".br")
+
+
 def _compressed(raw: BinaryIO, path: Path) -> BinaryIO:
     suffix = path.suffix.lower()
-    if suffix == ".gz":
-        return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+    if suffix == ".gz":  # the header names the final file, not the temporary one
+        return gzip.GzipFile(filename=path.name, fileobj=raw, mode="wb", mtime=0)
     if suffix in _COMPRESSORS:
         return _COMPRESSORS[suffix](raw, mode="wb")
     return raw

@@ -11,6 +11,7 @@ the first bad line and say what is wrong with it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -158,10 +159,12 @@ class TextReader:
             values = rest.split()
             shown = word[:60].decode("utf-8", "replace")
             if len(values) != self.dim:
+                tabs = "; the fields are separated by tabs, the format wants spaces" * (
+                    b"\t" in word)
                 raise format_error(
                     self.path, "line", int(place),
                     f"{len(values)} values for {shown!r}, expected {self.dim} "
-                    f"({self._dim_origin})",
+                    f"({self._dim_origin}){tabs}",
                 )
             for column, value in enumerate(values, start=1):
                 if _parse_numbers([value]) is None:
@@ -170,12 +173,16 @@ class TextReader:
                         f"value {column} of {shown!r} is not a number: "
                         f"{value[:40].decode('utf-8', 'replace')!r}",
                     )
-        raise format_error(self.path, "line", int(places[0]), "unreadable rows in this block")
+        raise format_error(self.path, "line", int(places[0]),
+                           "the rows from here do not read as text vectors (binary data or "
+                           "unusual separators?); check the file and --format")
 
 
 def _parse_numbers(rests: list[bytes]) -> np.ndarray | None:
     """All values of the lines as one float32 matrix (``None`` when they do not parse)."""
     try:
-        return np.loadtxt(rests, dtype=np.float32, comments=None, ndmin=2)
+        with warnings.catch_warnings():  # "input contained no data": reported by the caller
+            warnings.simplefilter("ignore", UserWarning)
+            return np.loadtxt(rests, dtype=np.float32, comments=None, ndmin=2)
     except ValueError:
         return None
