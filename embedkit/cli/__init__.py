@@ -37,16 +37,13 @@ class _Group(TyperGroup):
 
     def invoke(self, ctx):
         atomic.COMMITTED.clear()
+        _SIGNALLED.clear()
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except EmbedkitError as err:
             fail(str(err), err.exit_code)
         except KeyboardInterrupt as err:
-            what = "terminated" if isinstance(err, Terminated) else "interrupted"
-            written = atomic.COMMITTED
-            fail(f"{what} after writing {', '.join(str(p) for p in written)} completely"
-                 if written else f"{what}; nothing was changed",
-                 143 if isinstance(err, Terminated) else 130)
+            _interrupted(isinstance(err, Terminated))
         except MemoryError:
             fail("out of memory; try a smaller --memory budget or fewer dimensions", 1)
         except BrokenPipeError:  # the reader (`| head`) stopped: end quietly, as Unix tools do
@@ -55,6 +52,17 @@ class _Group(TyperGroup):
         except OSError as err:
             where = f"{err.filename}: " if getattr(err, "filename", None) else ""
             fail(f"{where}{err.strerror or err}", 1)
+        if _SIGNALLED:  # the interrupt landed where Python could not raise it (a finaliser)
+            _interrupted(_SIGNALLED[0] == signal.SIGTERM)
+        return result
+
+
+def _interrupted(terminated: bool) -> None:
+    """One line saying what an interrupted command left: nothing, or files it completed."""
+    what = "terminated" if terminated else "interrupted"
+    written = atomic.COMMITTED
+    fail(f"{what} after writing {', '.join(str(p) for p in written)} completely"
+         if written else f"{what}; nothing was changed", 143 if terminated else 130)
 
 
 def _silence_stdout() -> None:
@@ -128,11 +136,26 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is, so the same cleanup as Ctrl-C runs."""
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+_SIGNALLED: list[int] = []
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    _SIGNALLED.append(signum)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _quiet_unraisable(hook):
+    """An interrupt raised inside a finaliser cannot propagate; the command reports it at
+    its end (see ``_Group.invoke``), so Python's 'Exception ignored' traceback is noise."""
+    def unraisable(info):
+        if not isinstance(info.exc_value, KeyboardInterrupt):
+            hook(info)
+    return unraisable
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (SIGTERM cleans up like Ctrl-C)."""
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     return app(args=argv, prog_name="embedkit")
