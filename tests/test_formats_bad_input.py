@@ -317,3 +317,11 @@ def test_tab_separated_rows_say_so_without_numpy_noise(tmp_path, home, recwarn):
     path = write(tmp_path / "tabs.txt", [b"2 2\n", b"a\t1\t2\n", b"b\t3\t4\n"])
     assert_fails(path, "tabs.txt:2:", "separated by tabs", home=home)
     assert not [w for w in recwarn if "loadtxt" in str(w.message)]
+
+
+def test_fasttext_format_mistakes_are_named(gensim_data, tmp_path, home):
+    head = (gensim_data / "lee_fasttext_new.bin").read_bytes()[:30]
+    assert_fails(write(tmp_path / "ft.bin", [head]), "ends after 30 bytes (truncated file)",
+                 home=home)
+    assert_fails(gensim_data / "word2vec_pre_kv_c", "not a fastText .bin model",
+                 "leave out --format", format="fasttext-bin", home=home)

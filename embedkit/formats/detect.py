@@ -42,8 +42,11 @@ def sniff(head: bytes, path: Path) -> str:
     """The format of a file whose first (decompressed) bytes are ``head``."""
     if not head.strip():
         raise InputFormatError("file is empty; " + NOT_VECTORS.replace("not ", "expected "), path)
-    if _is_fasttext_bin(head):
+    if is_fasttext_bin(head):
         return "fasttext-bin"
+    if len(head) < 48 and head[:4] == struct.pack("<i", FASTTEXT_MAGIC):
+        raise InputFormatError(f"a fastText .bin model that ends after {len(head)} bytes "
+                               "(truncated file)", path)
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         raise InputFormatError(
             f"{NOT_VECTORS} but an HDF5 file (an embedkit store opens with embedkit.load, "
@@ -73,7 +76,7 @@ def parse_header(line: bytes) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def _is_fasttext_bin(head: bytes) -> bool:
+def is_fasttext_bin(head: bytes) -> bool:
     if len(head) < 48:
         return False
     ints = struct.unpack("<12i", head[:48])

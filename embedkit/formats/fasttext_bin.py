@@ -20,7 +20,7 @@ import numpy as np
 
 from embedkit.errors import InputFormatError
 from embedkit.formats.blocks import RawBlock
-from embedkit.formats.detect import FASTTEXT_MAGIC
+from embedkit.formats.detect import FASTTEXT_MAGIC, is_fasttext_bin
 from embedkit.formats.source import SourceFile
 from embedkit.subwords import Subwords
 
@@ -49,6 +49,10 @@ class FastTextBinReader:
         self.source = source
         self.path = source.path
         self.limit = limit
+        if not is_fasttext_bin(source.head):
+            raise InputFormatError(
+                "not a fastText .bin model (no fastText header at the start); leave out "
+                "--format to detect the format", source.path)
         _refuse_supervised(source)
         kv, self.invalid_words = _load(source, encoding)
         end = len(kv.index_to_key) if limit is None else min(limit, len(kv.index_to_key))
