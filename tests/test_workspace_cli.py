@@ -122,12 +122,11 @@ def test_interrupt_message_says_what_was_written(glove_set, home, gensim_data, m
 
 
 def test_sigterm_cleans_up_like_ctrl_c(home, tmp_path):
+    import gzip
     import signal
     import subprocess
     import sys
     import time
-
-    import gzip
 
     row = " ".join(["0.5"] * 100)
     big = tmp_path / "big.txt.gz"  # small on disk, seconds to parse
