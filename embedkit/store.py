@@ -200,6 +200,9 @@ def open_h5(path: str | os.PathLike) -> h5py.File:
         raise StoreError(f"{path}: no such file")
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not an embedkit store")
+    if not os.access(path, os.R_OK):
+        raise StoreError(f"{path}: permission denied (the store cannot be read); check its "
+                         "owner and mode")
     try:
         h5 = h5py.File(path, "r")
     except OSError as err:

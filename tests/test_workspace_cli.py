@@ -180,3 +180,23 @@ def test_workspace_is_reachable_after_import_embedkit():
     code = "import embedkit; print(embedkit.workspace.open_set.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "open_set"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["import", "x.txt"], "Missing option '--name'"),
+    (["import", "x.txt", "--name", "x", "--limit", "abc"], "Invalid value for '--limit'"),
+    (["nosuchcommand"], "No such command 'nosuchcommand'"),
+])
+def test_usage_errors_are_one_line(home, args, fragment):
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("Error: ") and fragment in result.stderr
+    assert "--help" in result.stderr
+
+
+def test_quiet_silences_the_summary(home, gensim_data):
+    loud = run_cli("import", gensim_data / "test_glove.txt", "--name", "a")
+    quiet = run_cli("-q", "import", gensim_data / "test_glove.txt", "--name", "b")
+    assert "imported 76 words" in loud.stderr and quiet.exit_code == 0
+    assert quiet.stderr == "" and quiet.stdout == ""

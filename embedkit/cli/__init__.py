@@ -21,6 +21,11 @@ from typer.core import TyperGroup
 from embedkit import __version__, atomic, progress
 from embedkit.errors import EmbedkitError
 
+try:  # typer >= 0.22 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import exceptions as click_errors
+
 # Command modules, each with a ``register(app)`` function.
 COMMAND_MODULES = [
     "embedkit.cli.workspace_cmds",
@@ -34,6 +39,28 @@ COMMAND_MODULES = [
 
 class _Group(TyperGroup):
     """Turns library errors into one ``Error:`` line and an exit code."""
+
+    def main(self, *args, **kwargs):
+        """Click's usage errors as one ``Error:`` line (exit 2), not usage + blank + error."""
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click_errors.NoArgsIsHelpError as err:
+            err.show()  # `embedkit` alone: the help text
+            sys.exit(err.exit_code)
+        except click_errors.UsageError as err:
+            path = err.ctx.command_path if err.ctx else "embedkit"
+            sys.stderr.write(f"Error: {err.format_message()} (see '{path} --help')\n")
+            sys.exit(err.exit_code)
+        except click_errors.ClickException as err:
+            sys.stderr.write(f"Error: {err.format_message()}\n")
+            sys.exit(err.exit_code)
+        except click_errors.Abort:
+            sys.stderr.write("Error: interrupted; nothing was changed\n")
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         atomic.COMMITTED.clear()

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from embedkit import store, workspace
-from embedkit.cli.common import emit_json, emit_table, home_option, json_option
+from embedkit.cli.common import emit_json, emit_table, home_option, json_option, report
 from embedkit.tokens import TokenizerConfig
 
 app = typer.Typer(
@@ -218,8 +218,8 @@ def demo(
     rows = [[word, ", ".join(w for w, _ in neighbours)]
             for word, neighbours in result["neighbours"].items()]
     emit_table(rows, ["word", "nearest neighbours (cosine)"])
-    typer.echo(f"stored {result['words']} words x {result['dim']} dims as set 'demo' in "
-               f"{result['seconds']:.0f} s ({result['path']})", err=True)
+    report(f"stored {result['words']} words x {result['dim']} dims as set 'demo' in "
+           f"{result['seconds']:.0f} s ({result['path']})")
 
 
 def register(root: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,11 @@ import typer
 from embedkit.units import human_bytes  # noqa: F401 - re-exported for the commands
 
 HOME_HELP = "Workspace folder holding the named sets [default: $EMBEDKIT_HOME, else ./indexes]."
+
+
+def report(message: str) -> None:
+    """A summary line on stderr (what was written, where); `-q` silences it like the logs."""
+    logging.getLogger("embedkit").info(message)
 
 
 def home_option() -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from embedkit import formats, workspace
-from embedkit.cli.common import home_option
+from embedkit.cli.common import home_option, report
 
 FORMAT_HELP = (
     "Input format: auto (detect from the file's content), word2vec (text with a 'COUNT DIM' "
@@ -36,11 +36,9 @@ def import_cmd(
     vectors = formats.import_to_workspace(file, name, home, force, format, limit, encoding)
     meta = vectors.metadata
     stats = meta.get("stats", {})
-    typer.echo(
+    report(
         f"imported {len(vectors)} words x {vectors.dim} dims ({meta.get('source_format')}) "
-        f"as {name!r} in {stats.get('seconds', 0):.1f} s -> {meta.get('path')}",
-        err=True,
-    )
+        f"as {name!r} in {stats.get('seconds', 0):.1f} s -> {meta.get('path')}")
     vectors.close()
 
 
@@ -60,8 +58,7 @@ def export_cmd(
     formats.check_export_args(format, precision)
     with workspace.open_set(name, home) as vectors:
         path = formats.export_vectors(vectors, file, format, precision)
-        typer.echo(f"wrote {len(vectors)} words x {vectors.dim} dims ({format}) to {path}",
-                   err=True)
+        report(f"wrote {len(vectors)} words x {vectors.dim} dims ({format}) to {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ import json
 import typer
 
 from embedkit import workspace
-from embedkit.cli.common import emit_json, emit_table, home_option, human_bytes, json_option
+from embedkit.cli.common import emit_json, emit_table, home_option, human_bytes, json_option, report
 
 
 def list_sets(home: str = home_option(), as_json: bool = json_option()) -> None:
@@ -20,7 +20,7 @@ def list_sets(home: str = home_option(), as_json: bool = json_option()) -> None:
         emit_json(rows)
         return
     if not rows:
-        typer.echo(f"no sets in {workspace.home_dir(home)}", err=True)
+        report(f"no sets in {workspace.home_dir(home)}")
         return
     table = [
         [r["name"], r.get("size"), r.get("dim"), r.get("builder") or r.get("source"),
@@ -82,7 +82,7 @@ def remove(
     Example: embedkit remove old-glove
     """
     folder = workspace.remove(name, home)
-    typer.echo(f"removed {folder}", err=True)
+    report(f"removed {folder}")
 
 
 def register(app: typer.Typer) -> None:
