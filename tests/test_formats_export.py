@@ -118,6 +118,24 @@ def test_words_with_a_space_cannot_be_exported_and_nothing_is_written(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left
 
 
+def test_words_with_a_space_skipped_or_underscored(tmp_path, home):
+    from embedkit import save, workspace
+
+    matrix = np.arange(6, dtype=np.float32).reshape(3, 2)
+    save(Vectors(["new york", "paris", "rome"], matrix), workspace.target_path("sp", home))
+    refused = run_cli("export", "sp", tmp_path / "r.txt", "--format", "glove")
+    assert refused.exit_code == 1 and "--spaces skip" in refused.stderr
+    assert run_cli("export", "sp", tmp_path / "s.bin", "--format", "word2vec-binary",
+                   "--spaces", "skip").exit_code == 0
+    skipped = read_vectors(tmp_path / "s.bin")
+    assert skipped.words == ["paris", "rome"] and skipped.matrix.tolist() == matrix[1:].tolist()
+    assert run_cli("export", "sp", tmp_path / "u.txt", "--format", "word2vec",
+                   "--spaces", "underscore").exit_code == 0
+    assert read_vectors(tmp_path / "u.txt").words == ["new_york", "paris", "rome"]
+    bad = run_cli("export", "sp", tmp_path / "x.txt", "--format", "glove", "--spaces", "x")
+    assert bad.exit_code == 2 and "--spaces must be one of" in bad.stderr
+
+
 def test_cli_export_round_trip(gensim_data, home, tmp_path):
     assert run_cli("import", gensim_data / "test_glove.txt", "--name", "g").exit_code == 0
     out = tmp_path / "g.bin"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
 from embedkit import formats, workspace
@@ -49,6 +51,9 @@ def export_cmd(
                                "with a header), word2vec-binary, glove (text, no header)."),
     precision: int = typer.Option(6, "--precision", help="Significant digits of text values "
                                   "(9 reproduces float32 exactly)."),
+    spaces: str = typer.Option("refuse", "--spaces", help="Words with a space inside (as in "
+                               "glove.840B), which these formats cannot hold: refuse (an "
+                               "error), skip (leave them out) or underscore (new_york)."),
     home: str = home_option(),
 ) -> None:
     """Export a set to a word2vec (text or binary) or GloVe file.
@@ -56,8 +61,11 @@ def export_cmd(
     Example: embedkit export glove100 glove100.bin --format word2vec-binary
     """
     formats.check_export_args(format, precision)
+    if format == "word2vec-binary" and precision != 6:
+        logging.getLogger("embedkit").warning(
+            "--precision is for the text formats; binary values are written exactly")
     with workspace.open_set(name, home) as vectors:
-        path = formats.export_vectors(vectors, file, format, precision)
+        path = formats.export_vectors(vectors, file, format, precision, spaces)
         report(f"wrote {len(vectors)} words x {vectors.dim} dims ({format}) to {path}")
 
 

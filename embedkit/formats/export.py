@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import logging
 import lzma
 import os
 from collections.abc import Iterator
@@ -25,13 +26,15 @@ from embedkit.atomic import atomic_path
 from embedkit.errors import EmbedkitError, UsageError
 from embedkit.vectors import Vectors
 
+log = logging.getLogger("embedkit.formats")
+
 EXPORT_FORMATS = ("word2vec", "word2vec-binary", "glove")
 _BLOCK_ROWS = 16384
 _COMPRESSORS = {".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
 
 
 def export_vectors(vectors: Vectors, path: str | os.PathLike, format: str,
-                   precision: int = 6) -> Path:
+                   precision: int = 6, spaces: str = "refuse") -> Path:
     """Write ``vectors`` to ``path`` in ``format`` (one of :data:`EXPORT_FORMATS`).
 
     Parameters
@@ -41,21 +44,48 @@ def export_vectors(vectors: Vectors, path: str | os.PathLike, format: str,
     format : ``word2vec`` (text with a ``COUNT DIM`` header), ``word2vec-binary`` or
         ``glove`` (text without a header).
     precision : significant digits of text values (1 to 17).
+    spaces : words holding a space or newline (``glove.840B`` has some), which these
+        formats cannot hold: ``refuse`` (an error), ``skip`` (leave them out) or
+        ``underscore`` (write ``new_york`` for ``new york``).
 
     Returns
     -------
     The path written.
     """
     check_export_args(format, precision)
-    _check_words(vectors.words)
+    if spaces not in SPACES:
+        raise UsageError(f"--spaces must be one of {', '.join(SPACES)}, got {spaces!r}")
     path = Path(path)
     _check_target(vectors, path)
+    words, keep = _exportable(vectors.words, spaces)
     with atomic_path(path) as tmp, open(tmp, "wb") as raw:
         stream = _compressed(raw, path)
-        _write(vectors, stream, format, precision)
+        _write(vectors, words, keep, stream, format, precision)
         if stream is not raw:
             stream.close()  # writes the compressor's trailer; ``raw`` stays open
     return path
+
+
+SPACES = ("refuse", "skip", "underscore")
+
+
+def _exportable(words: list[str], spaces: str) -> tuple[list[str], np.ndarray | None]:
+    """The words to write and the rows kept (None: all), by the ``spaces`` policy."""
+    joined = "\x00".join(words)
+    if " " not in joined and "\n" not in joined:
+        return words, None
+    bad = [i for i, w in enumerate(words) if " " in w or "\n" in w]
+    if spaces == "refuse":
+        raise EmbedkitError(
+            f"word {words[bad[0]]!r} (row {bad[0] + 1}) contains a space or newline, which "
+            f"the word2vec and GloVe formats cannot hold ({len(bad)} such words); pass "
+            "--spaces skip to leave them out or --spaces underscore to write new_york")
+    if spaces == "skip":
+        log.warning("left out %d words that contain a space or newline", len(bad))
+        keep = np.setdiff1d(np.arange(len(words)), bad)
+        return [words[i] for i in keep], keep
+    log.warning("wrote %d words with their spaces as underscores", len(bad))
+    return [w.replace(" ", "_").replace("\n", "_") for w in words], None
 
 
 def check_export_args(format: str, precision: int) -> None:
@@ -67,19 +97,20 @@ def check_export_args(format: str, precision: int) -> None:
         raise UsageError(f"--precision must be 1 to 17 significant digits, got {precision}")
 
 
-def _write(vectors: Vectors, out: BinaryIO, format: str, precision: int) -> None:
+def _write(vectors: Vectors, words: list[str], keep: np.ndarray | None, out: BinaryIO,
+           format: str, precision: int) -> None:
     if format != "glove":
-        out.write(f"{len(vectors)} {vectors.dim}\n".encode())
+        out.write(f"{len(words)} {vectors.dim}\n".encode())
     line = " ".join([f"%.{precision}g"] * vectors.dim)
-    with progress.task(f"exporting {format}", total=len(vectors)) as bar:
-        for words, rows in _blocks(vectors):
+    with progress.task(f"exporting {format}", total=len(words)) as bar:
+        for block, rows in _blocks(vectors, words, keep):
             if format == "word2vec-binary":
-                out.write(_binary_block(words, rows))
+                out.write(_binary_block(block, rows))
             else:
-                pairs = zip(words, rows.tolist(), strict=True)
+                pairs = zip(block, rows.tolist(), strict=True)
                 text = [f"{word} {line % tuple(row)}" for word, row in pairs]
                 out.write(("\n".join(text) + "\n").encode("utf-8"))
-            bar.advance(len(words))
+            bar.advance(len(block))
 
 
 def _binary_block(words: list[str], rows: np.ndarray) -> bytes:
@@ -90,10 +121,12 @@ def _binary_block(words: list[str], rows: np.ndarray) -> bytes:
     return b"".join(parts)
 
 
-def _blocks(vectors: Vectors) -> Iterator[tuple[list[str], np.ndarray]]:
-    for start in range(0, len(vectors), _BLOCK_ROWS):
-        stop = min(start + _BLOCK_ROWS, len(vectors))
-        yield vectors.words[start:stop], vectors.rows(np.arange(start, stop))
+def _blocks(vectors: Vectors, words: list[str], keep: np.ndarray | None
+            ) -> Iterator[tuple[list[str], np.ndarray]]:
+    for start in range(0, len(words), _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, len(words))
+        ids = np.arange(start, stop) if keep is None else keep[start:stop]
+        yield words[start:stop], vectors.rows(ids)
 
 
 def _check_target(vectors: Vectors, path: Path) -> None:
@@ -117,16 +150,3 @@ def _compressed(raw: BinaryIO, path: Path) -> BinaryIO:
     if suffix in _COMPRESSORS:
         return _COMPRESSORS[suffix](raw, mode="wb")
     return raw
-
-
-def _check_words(words: list[str]) -> None:
-    """Words with a space or newline inside cannot be written to these formats and read back."""
-    joined = "\x00".join(words)
-    if " " not in joined and "\n" not in joined:
-        return
-    for i, word in enumerate(words):
-        if " " in word or "\n" in word:
-            raise EmbedkitError(
-                f"word {word!r} (row {i + 1}) contains a space or newline, which the word2vec and "
-                "GloVe formats cannot hold; export a subset without it"
-            )

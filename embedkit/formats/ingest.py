@@ -176,8 +176,8 @@ class Ingest:
         path, stats = self.source.path, self.stats
         spaced = getattr(self.reader, "spaced_words", 0)
         if spaced:
-            log.warning("%s: %d words contain spaces (kept whole; the word2vec and GloVe "
-                        "formats cannot export them)", path, spaced)
+            log.warning("%s: %d words contain spaces (kept whole; export them with --spaces "
+                        "skip or underscore)", path, spaced)
         if stats.duplicates_dropped:
             log.warning("%s: %d duplicate words dropped, the first row of each kept (first: %s)",
                         path, stats.duplicates_dropped, stats.examples["duplicate"])
