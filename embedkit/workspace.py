@@ -11,6 +11,7 @@ NAME; a path to an ``.h5`` file works too.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -21,6 +22,8 @@ from embedkit.atomic import check_writable
 from embedkit.errors import NameExistsError, NotFoundError, UsageError
 from embedkit.store import load, open_h5, read_metadata
 from embedkit.vectors import Vectors
+
+log = logging.getLogger("embedkit.workspace")
 
 STORE_FILE = "vectors.h5"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -96,8 +99,15 @@ def target_path(name: str, home: str | os.PathLike | None = None, force: bool = 
 
 def list_names(home: str | os.PathLike | None = None) -> list[str]:
     root = home_dir(home)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"workspace {root} is a file, not a folder; give --home a folder")
     if not root.is_dir():
         return []
+    unreadable = [p.name for p in root.iterdir()
+                  if p.is_dir() and not os.access(p, os.R_OK | os.X_OK)]
+    if unreadable:
+        log.warning("cannot read the set folders %s in %s (permissions)", ", ".join(unreadable),
+                    root)
     return sorted(p.parent.name for p in root.glob(f"*/{STORE_FILE}"))
 
 

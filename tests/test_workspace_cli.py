@@ -200,3 +200,10 @@ def test_quiet_silences_the_summary(home, gensim_data):
     quiet = run_cli("-q", "import", gensim_data / "test_glove.txt", "--name", "b")
     assert "imported 76 words" in loud.stderr and quiet.exit_code == 0
     assert quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_list_with_a_file_as_home_is_a_usage_error(tmp_path):
+    home = tmp_path / "afile"
+    home.write_text("x")
+    result = run_cli("list", "--home", home)
+    assert result.exit_code == 2 and "is a file, not a folder" in result.stderr
