@@ -10,9 +10,11 @@ returns the results in input order. The worker-side functions are pure and pickl
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import re
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -89,7 +91,8 @@ def ordered_map(job: Callable[[Any], str], batches: Iterator[list], workers: int
             yield job(first)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_worker_signals)
     pending: deque[Future] = deque()
     try:
         for batch in itertools.chain((first, second), batches):
@@ -101,8 +104,24 @@ def ordered_map(job: Callable[[Any], str], batches: Iterator[list], workers: int
     except BrokenProcessPool:
         raise EmbedkitError("a tokenising worker process died (out of memory or killed); "
                             "retry with fewer workers or a smaller batch size") from None
+    except BaseException:  # Ctrl-C, SIGTERM, or the consumer stopped: end the workers now
+        _stop_workers(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the main process (which stops them) and die on SIGTERM;
+    otherwise each would print its own KeyboardInterrupt traceback, or hang the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def chunks(blocks: Iterator[str], limit: int, cut: str) -> Iterator[str]:

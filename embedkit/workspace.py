@@ -10,6 +10,7 @@ NAME; a path to an ``.h5`` file works too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -93,8 +94,22 @@ def target_path(name: str, home: str | os.PathLike | None = None, force: bool = 
             "use --force to replace it or choose another --name"
         )
     check_writable(path)  # a file in the way or a read-only home: say so before any work
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        CREATED.append(folder)
     return path
+
+
+# Set folders made by target_path in this process: a failed build leaves them empty.
+CREATED: list[Path] = []
+
+
+def discard_empty_folders() -> None:
+    """Remove the set folders :func:`target_path` made that are still empty (the build or
+    import that wanted them failed or was interrupted)."""
+    while CREATED:
+        with contextlib.suppress(OSError):  # not empty: something was written, keep it
+            CREATED.pop().rmdir()
 
 
 def list_names(home: str | os.PathLike | None = None) -> list[str]:

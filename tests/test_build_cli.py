@@ -113,3 +113,40 @@ def test_demo(home):
         assert vectors.dim == 100
         np.testing.assert_allclose(vectors.most_similar("france", 1)[0][1],
                                    out["neighbours"]["france"][0][1], atol=1e-3)
+
+
+def test_failed_build_of_a_new_name_leaves_no_folder(home, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    result = run_cli("build", "ppmi", empty, "--name", "newname", "--dim", "3")
+    assert result.exit_code == 1 and not (home / "newname").exists()
+
+
+def test_an_unexpected_error_reaches_the_caller_unchanged(lee, home, monkeypatch):
+    import embedkit.build as build
+
+    def boom(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(build, "build_ppmi_svd", boom)
+    with pytest.raises(ValueError, match="boom"):  # not an AttributeError from the handler
+        run_cli("build", "ppmi", lee, "--name", "x", "--dim", "3")
+
+
+def test_ctrl_c_while_tokenising_ends_cleanly(home, shared_data):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "embedkit", "build", "ppmi",
+                             str(shared_data / "corpus_dickens"), "--name", "c", "--dim", "20",
+                             "--max-vocab", "5000"], stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # reading and tokenising in the worker processes
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.communicate(timeout=60)[1]  # no hang on the workers
+    if proc.returncode == 0:
+        pytest.skip("the build finished before the signal")
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "Error: interrupted; nothing was changed"
+    assert "Traceback" not in stderr and not (home / "c").exists()

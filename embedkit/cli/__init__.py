@@ -18,7 +18,7 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from embedkit import __version__, atomic, progress
+from embedkit import __version__, atomic, progress, workspace
 from embedkit.errors import EmbedkitError
 
 try:  # typer >= 0.22 carries its own copy of click
@@ -57,7 +57,7 @@ class _Group(TyperGroup):
         except click_errors.ClickException as err:
             sys.stderr.write(f"Error: {err.format_message()}\n")
             sys.exit(err.exit_code)
-        except click_errors.Abort:
+        except typer.Abort:
             sys.stderr.write("Error: interrupted; nothing was changed\n")
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
@@ -65,6 +65,16 @@ class _Group(TyperGroup):
     def invoke(self, ctx):
         atomic.COMMITTED.clear()
         _SIGNALLED.clear()
+        workspace.CREATED.clear()
+        try:
+            return self._one_line_errors(ctx)
+        except BaseException:
+            workspace.discard_empty_folders()  # a failed new set leaves no empty folder
+            raise
+        finally:
+            workspace.CREATED.clear()
+
+    def _one_line_errors(self, ctx):
         try:
             result = super().invoke(ctx)
         except EmbedkitError as err:
