@@ -19,6 +19,7 @@ smoothing (cds = 1) and U Sigma (p = 1).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import time
@@ -32,7 +33,7 @@ import numpy as np
 
 from embedkit import progress
 from embedkit.cooccur import CountConfig, count_cooccurrences
-from embedkit.errors import EmbedkitError, UsageError
+from embedkit.errors import EmbedkitError, InputFormatError, UsageError
 from embedkit.pmi import PMIConfig, weight
 from embedkit.svd import SVDConfig, embed, truncated_svd, zero_rows
 from embedkit.tokens import TokenizerConfig
@@ -265,6 +266,7 @@ def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cf
     nnz_counts = int(counts.nnz)
     del counts
     timings["weight_s"] = _lap(clock)
+    check_weighted(int(weighted.nnz), pmi_cfg)
     _check_dim(svd_cfg.dim, min(weighted.shape), None)
     clock = time.perf_counter()
     with progress.task(f"SVD ({svd_cfg.algorithm}, {svd_cfg.dim} dims)", 1) as bar:
@@ -302,6 +304,15 @@ def _lap(start: float) -> float:
 
 # -- gensim ---------------------------------------------------------------------------------
 GENSIM_MODELS = ("word2vec", "fasttext")
+
+
+def check_weighted(nonzero: int, pmi_cfg: PMIConfig) -> None:
+    """Every weight zero (a shift above every PMI) would store only zero vectors."""
+    if nonzero == 0:
+        raise InputFormatError(
+            f"no co-occurrence keeps a positive weight after {pmi_cfg.weighting} weighting "
+            f"(shift k = {pmi_cfg.k:g} subtracts log2 k from every PMI): every vector would be "
+            "zero; lower --shift")
 
 
 def train_word2vec(corpus: Any, **options: Any) -> Vectors:
@@ -344,10 +355,9 @@ def train_gensim(
 
     if model not in GENSIM_MODELS:
         raise UsageError(f"unknown model {model!r}; choose one of {', '.join(GENSIM_MODELS)}")
-    for name, value in (("window", window), ("dim", dim), ("epochs", epochs),
-                        ("min_count", min_count)):
-        if value < 1:
-            raise UsageError(f"{name} must be >= 1, got {value}")
+    _check_gensim_options(model, window=window, dim=dim, epochs=epochs, min_count=min_count,
+                          max_vocab=max_vocab, negative=negative, sample=sample, min_n=min_n,
+                          max_n=max_n, bucket=bucket, workers=workers)
     tokenizer = tokenizer or TokenizerConfig()
     workers = workers or os.cpu_count() or 1
     corpus = open_corpus(corpus)
@@ -386,6 +396,23 @@ def train_gensim(
                       for f in getattr(corpus, "files", [])],
             "timings": {k: round(v, 3) for k, v in timings.items()}}
     return Vectors(words, np.asarray(kv.vectors, np.float32), counts, meta, subwords)
+
+
+def _check_gensim_options(model: str, **o: Any) -> None:
+    """Usage errors for settings gensim would crash on or silently train nothing with."""
+    for name in ("window", "dim", "epochs", "min_count", "negative"):
+        if o[name] < 1:
+            hint = " (negative sampling is the training loss here)" * (name == "negative")
+            raise UsageError(f"{name} must be >= 1, got {o[name]}{hint} "
+                             f"(--{name.replace('_', '-')})")
+    for name in ("max_vocab", "workers"):
+        if o[name] is not None and o[name] < 1:
+            raise UsageError(f"{name} must be >= 1, got {o[name]} (--{name.replace('_', '-')})")
+    if not (math.isfinite(o["sample"]) and 0 <= o["sample"] < 1):
+        raise UsageError(f"sample must be in [0, 1) (0 = no downsampling), got {o['sample']}")
+    if model == "fasttext" and not (1 <= o["min_n"] <= o["max_n"] and o["bucket"] >= 1):
+        raise UsageError(f"fastText needs 1 <= --min-n <= --max-n and --bucket >= 1, got "
+                         f"min_n={o['min_n']}, max_n={o['max_n']}, bucket={o['bucket']}")
 
 
 def _gensim_train(model: str, path: str, tokens: int, options: dict[str, Any]) -> Any:

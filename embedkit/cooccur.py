@@ -28,6 +28,7 @@ Window weighting (``CountConfig.weighting``), for a context d words away:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -86,8 +87,9 @@ class CountConfig:
             )
         if self.window < 1:
             raise UsageError(f"window must be >= 1, got {self.window}")
-        if self.subsample < 0:
-            raise UsageError(f"subsample threshold must be >= 0, got {self.subsample}")
+        if not (math.isfinite(self.subsample) and self.subsample >= 0):
+            raise UsageError(f"subsample threshold must be a finite number >= 0 (0 = off), "
+                             f"got {self.subsample}")
         if self.memory < 1 << 20:
             raise UsageError(f"memory budget must be at least 1 MiB, got {self.memory} bytes")
         if self.workers < 1:

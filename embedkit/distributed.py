@@ -59,7 +59,7 @@ import scipy.linalg as sl
 import scipy.sparse as sp
 
 from embedkit import progress
-from embedkit.build import _check_dim, open_corpus, parse_memory, resolve_preset
+from embedkit.build import _check_dim, check_weighted, open_corpus, parse_memory, resolve_preset
 from embedkit.cooccur import CountConfig, merge
 from embedkit.corpus import Corpus
 from embedkit.errors import EmbedkitError, UsageError
@@ -511,6 +511,7 @@ def build_ppmi_svd_distributed(
                                      split_every)
         clock = _lap(timings, "count_s", clock)
         u, s, empty, svd_stats = factorise(connected, counts_f, pmi_cfg, svd_cfg, budget, svd)
+        check_weighted(int((~empty).sum()), pmi_cfg)
         _lap(timings, "weight_svd_s", clock)
         workers = len(connected.scheduler_info().get("workers", {}))
     if empty.any():

@@ -15,6 +15,7 @@ stays 0 in the sparse result, never -inf.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -49,8 +50,9 @@ class PMIConfig:
             )
         if not 0 < self.cds <= 1:
             raise UsageError(f"cds (context smoothing exponent) must be in (0, 1], got {self.cds}")
-        if self.shift is not None and self.shift < 1:
-            raise UsageError(f"shift k must be >= 1 (log2 k is subtracted), got {self.shift}")
+        if self.shift is not None and not (math.isfinite(self.shift) and self.shift >= 1):
+            raise UsageError(f"shift k must be a finite number >= 1 (log2 k is subtracted), "
+                             f"got {self.shift}")
 
     @property
     def k(self) -> float:

@@ -16,6 +16,7 @@ the build statistics.
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
@@ -56,6 +57,9 @@ class SVDConfig:
             )
         if self.dim < 1:
             raise UsageError(f"dim must be >= 1, got {self.dim}")
+        if not (math.isfinite(self.eig) and self.eig >= 0):
+            raise UsageError(f"eig (the exponent p of Sigma^p) must be a finite number >= 0, "
+                             f"got {self.eig}")
         if self.oversample < 0 or self.power_iters < 0:
             raise UsageError("oversample and power_iters must be >= 0")
 

@@ -61,6 +61,30 @@ def test_unknown_option_value_exit_2(lee, home, option, value):
     assert not (home / "x" / "vectors.h5").exists()
 
 
+@pytest.mark.parametrize("command, args, fragment", [
+    ("ppmi", ["--eig", "nan"], "eig (the exponent p of Sigma^p) must be a finite"),
+    ("ppmi", ["--eig", "inf"], "must be a finite number >= 0"),
+    ("ppmi", ["--subsample", "nan"], "subsample threshold must be a finite"),
+    ("ppmi", ["--shift", "nan"], "shift k must be a finite number >= 1"),
+    ("word2vec", ["--negative", "0"], "negative must be >= 1"),
+    ("word2vec", ["--sample", "-1"], "sample must be in [0, 1)"),
+    ("word2vec", ["--workers", "0"], "workers must be >= 1"),
+    ("fasttext", ["--min-n", "6", "--max-n", "3"], "1 <= --min-n <= --max-n"),
+    ("fasttext", ["--bucket", "0"], "--bucket >= 1"),
+])
+def test_impossible_numbers_are_usage_errors(lee, home, command, args, fragment):
+    result = run_cli("build", command, lee, "--name", "x", *args)
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ")
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (home / "x").exists()
+
+
+def test_a_shift_that_zeroes_every_weight_is_an_error(lee, home):
+    result = run_cli("build", "ppmi", lee, "--name", "x", "--dim", "5", "--shift", "1e9")
+    assert result.exit_code == 1 and "lower --shift" in result.stderr
+    assert not (home / "x").exists()
+
+
 def test_bad_corpora(lee, home, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
