@@ -18,6 +18,7 @@ smoothing (cds = 1) and U Sigma (p = 1).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -118,6 +119,21 @@ def open_corpus(corpus: Any, **corpus_options: Any) -> Any:
     return corpus
 
 
+def corpus_files(corpus: Any) -> list[dict[str, Any]]:
+    """The corpus files read, with absolute paths and sizes (provenance)."""
+    return [{"path": os.path.abspath(f.path), "bytes": int(f.size)}
+            for f in getattr(corpus, "files", [])]
+
+
+def corpus_params(corpus: Any) -> dict[str, Any] | None:
+    """How the corpus was read (format, glob, encoding, ...), for the set's provenance."""
+    config = getattr(corpus, "config", None)
+    if config is None or not dataclasses.is_dataclass(config):
+        return None
+    return {k: list(v) if isinstance(v, tuple) else v
+            for k, v in dataclasses.asdict(config).items()}
+
+
 def read_tokens(corpus: Any, tokenizer: TokenizerConfig, workers: int = 2) -> TokenizedCorpus:
     """Tokenise ``corpus`` once, keeping ids (first-seen order) and counts."""
     word_to_id: dict[str, int] = {}
@@ -132,7 +148,7 @@ def read_tokens(corpus: Any, tokenizer: TokenizerConfig, workers: int = 2) -> To
             corpus.check_not_empty()  # says which files were skipped and why
         raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)")
     counts = np.bincount(np.concatenate(docs), minlength=len(word_to_id))
-    files = [{"path": str(f.path), "bytes": int(f.size)} for f in getattr(corpus, "files", [])]
+    files = corpus_files(corpus)
     raw_stats = getattr(corpus, "stats", None)
     stats = _plain(raw_stats or {})
     skipped = getattr(raw_stats, "skipped", None)
@@ -230,7 +246,8 @@ def build_ppmi_svd(
     svd_cfg = SVDConfig(dim=dim, eig=values["eig"], algorithm=algorithm, seed=seed)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    read = read_tokens(open_corpus(corpus), tokenizer, workers)
+    corpus = open_corpus(corpus)
+    read = read_tokens(corpus, tokenizer, workers)
     timings["read_tokenize_s"] = _lap(clock)
     clock = time.perf_counter()
     vocab = read.vocabulary(min_count, max_vocab)
@@ -239,7 +256,8 @@ def build_ppmi_svd(
     vectors, extra = ppmi_svd_from_ids(read.id_docs(vocab), vocab, count_cfg, pmi_cfg, svd_cfg,
                                        total_tokens=read.tokens)
     timings.update(extra.pop("timings"))
-    params = {"tokenizer": tokenizer.to_dict(), "min_count": min_count, "max_vocab": max_vocab,
+    params = {"corpus": corpus_params(corpus), "tokenizer": tokenizer.to_dict(),
+              "min_count": min_count, "max_vocab": max_vocab,
               "preset": preset or DEFAULT_PRESET, "count": count_cfg.to_dict(),
               "pmi": pmi_cfg.to_dict(), "svd": svd_cfg.to_dict()}
     stats = {"tokens": read.tokens, "documents": len(read.docs), "distinct_words": len(read.words),
@@ -385,15 +403,15 @@ def train_gensim(
         from embedkit.subwords import Subwords
 
         subwords = Subwords(np.asarray(kv.vectors_ngrams, np.float32), min_n, max_n, bucket)
-    params = {"model": model, "tokenizer": tokenizer.to_dict(), "sg": bool(sg), "window": window,
+    params = {"model": model, "corpus": corpus_params(corpus), "tokenizer": tokenizer.to_dict(),
+              "sg": bool(sg), "window": window,
               "dim": dim, "epochs": epochs, "min_count": min_count, "max_vocab": max_vocab,
               "negative": negative, "sample": sample, "seed": seed, "workers": workers}
     if model == "fasttext":
         params.update(min_n=min_n, max_n=max_n, bucket=bucket)
     meta = {"source": model, "builder": f"embedkit.build.train_{model}", "params": params,
             "stats": {**read, "vocabulary": len(words)},
-            "files": [{"path": str(f.path), "bytes": int(f.size)}
-                      for f in getattr(corpus, "files", [])],
+            "files": corpus_files(corpus),
             "timings": {k: round(v, 3) for k, v in timings.items()}}
     return Vectors(words, np.asarray(kv.vectors, np.float32), counts, meta, subwords)
 

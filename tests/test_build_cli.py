@@ -28,6 +28,8 @@ def test_build_ppmi_end_to_end(lee, home):
         params = vectors.metadata["params"]
         assert params["count"]["window"] == 3 and params["count"]["weighting"] == "harmonic"
         assert vectors.metadata["files"][0]["path"].endswith("lee_background.cor")
+        assert vectors.metadata["files"][0]["path"].startswith("/")  # absolute: reproducible
+        assert params["corpus"]["format"] == "lines" and params["corpus"]["glob"] is None
         assert vectors.metadata["files"][0]["bytes"] == lee.stat().st_size
         assert "singular_values" in store.extra_arrays(vectors)
 
