@@ -252,7 +252,7 @@ def build_ppmi_svd(
     clock = time.perf_counter()
     vocab = read.vocabulary(min_count, max_vocab)
     timings["vocabulary_s"] = _lap(clock)
-    _check_dim(dim, len(vocab), min_count)
+    _check_dim(dim, len(vocab), min_count, max_vocab)
     vectors, extra = ppmi_svd_from_ids(read.id_docs(vocab), vocab, count_cfg, pmi_cfg, svd_cfg,
                                        total_tokens=read.tokens)
     timings.update(extra.pop("timings"))
@@ -285,7 +285,9 @@ def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cf
     del counts
     timings["weight_s"] = _lap(clock)
     check_weighted(int(weighted.nnz), pmi_cfg)
-    _check_dim(svd_cfg.dim, min(weighted.shape), None)
+    _check_dim(svd_cfg.dim, min(weighted.shape), None,
+               what="documents (--context document)" if count_cfg.context == "document"
+               else "distinct words")
     clock = time.perf_counter()
     with progress.task(f"SVD ({svd_cfg.algorithm}, {svd_cfg.dim} dims)", 1) as bar:
         u, s, _ = truncated_svd(weighted, svd_cfg.dim, svd_cfg.algorithm, svd_cfg.seed,
@@ -306,14 +308,22 @@ def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cf
     return Vectors(vocab.words, matrix, vocab.counts, meta), extra
 
 
-def _check_dim(dim: int, size: int, min_count: int | None) -> None:
-    if dim >= size:
-        hint = f" with min_count={min_count}" if min_count is not None else ""
-        raise EmbedkitError(
-            f"cannot build {dim}-dimensional vectors from {size} distinct words{hint}: the "
-            f"SVD allows at most {max(size - 1, 0)} dimensions; lower --dim, lower --min-count "
-            "or use a larger corpus"
-        )
+def _check_dim(dim: int, size: int, min_count: int | None, max_vocab: int | None = None,
+               what: str = "distinct words") -> None:
+    """The SVD gives at most ``size - 1`` dimensions for a matrix with ``size`` rows or
+    columns; say which option limited ``size``."""
+    if dim < size:
+        return
+    if max_vocab is not None and size >= max_vocab:
+        limit = f" (--max-vocab {max_vocab})"
+        fix = "raise --max-vocab"
+    elif min_count is not None:
+        limit, fix = f" with min_count={min_count}", "lower --min-count"
+    else:
+        limit, fix = "", "use a larger corpus"
+    raise EmbedkitError(
+        f"cannot build {dim}-dimensional vectors from {size} {what}{limit}: the SVD allows "
+        f"at most {max(size - 1, 0)} dimensions; lower --dim or {fix}")
 
 
 def _lap(start: float) -> float:

@@ -506,7 +506,7 @@ def build_ppmi_svd_distributed(
         vocab_f, vocab, distinct = vocabulary_distributed(connected, shards, min_count,
                                                           max_vocab, split_every)
         clock = _lap(timings, "vocabulary_s", clock)
-        _check_dim(dim, len(vocab), min_count)
+        _check_dim(dim, len(vocab), min_count, max_vocab)
         counts_f = count_distributed(connected, shards, vocab_f, len(vocab), count_cfg,
                                      split_every)
         clock = _lap(timings, "count_s", clock)

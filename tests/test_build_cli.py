@@ -81,6 +81,12 @@ def test_impossible_numbers_are_usage_errors(lee, home, command, args, fragment)
     assert not (home / "x").exists()
 
 
+def test_dimension_errors_name_the_option_that_limits(lee, home):
+    result = run_cli("build", "ppmi", lee, "--name", "x", "--dim", "5", "--max-vocab", "3")
+    assert result.exit_code == 1 and "(--max-vocab 3)" in result.stderr
+    assert "raise --max-vocab" in result.stderr and "min-count" not in result.stderr
+
+
 def test_a_shift_that_zeroes_every_weight_is_an_error(lee, home):
     result = run_cli("build", "ppmi", lee, "--name", "x", "--dim", "5", "--shift", "1e9")
     assert result.exit_code == 1 and "lower --shift" in result.stderr

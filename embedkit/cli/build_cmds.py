@@ -152,8 +152,10 @@ def _gensim_command(model: str):
         dim: int = typer.Option(100, help="Vector dimensions."),
         epochs: int = typer.Option(5, help="Passes over the corpus."),
         min_count: int = typer.Option(5, help="Keep words seen at least this many times."),
-        max_vocab: int = typer.Option(None, help="Keep at most this many words "
-                                      "[default: no limit].", show_default=False),
+        max_vocab: int = typer.Option(None, help="Keep at most this many words (gensim's "
+                                      "max_final_vocab: it raises --min-count until the "
+                                      "vocabulary fits, so it may keep fewer) [default: no "
+                                      "limit].", show_default=False),
         negative: int = typer.Option(5, help="Negative samples per positive one."),
         sample: float = typer.Option(1e-3, help="Subsampling threshold for frequent words."),
         min_n: int = typer.Option(3, help="fastText: shortest character n-gram."),
