@@ -293,18 +293,25 @@ class Corpus:
         self.stats = stats = CorpusStats()
         counter = [0]
         for file in self.files:
-            name = file.path
+            name, kept = file.path, 0
             try:
                 for source in sources(file, self.config.glob, self.config.exclude, counter):
-                    name = source.name
+                    name, kept = source.name, 0
                     stats.members += source.name != file.path
                     for piece in self._source_pieces(source):
                         stats.input_bytes = counter[0]
+                        kept += 1
                         yield piece
                 stats.files += 1
             except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError,
                     zlib.error, InputFormatError) as exc:
-                self._skip(name, f"unreadable ({_reason(exc)})")
+                if kept:  # streamed: what came before the fault is already in the counts
+                    stats.files += 1
+                    log.warning("%s: read only in part: %s; the text before that point was "
+                                "kept", name, _reason(exc))
+                    stats.skipped.append((name, f"read in part ({_reason(exc)})"))
+                else:
+                    self._skip(name, f"unreadable ({_reason(exc)})")
             stats.input_bytes = counter[0]
 
     def _skip(self, name: str, reason: str) -> None:

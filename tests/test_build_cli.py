@@ -182,3 +182,14 @@ def test_ctrl_c_while_tokenising_ends_cleanly(home, shared_data):
     assert proc.returncode == 130
     assert stderr.strip().splitlines()[-1] == "Error: interrupted; nothing was changed"
     assert "Traceback" not in stderr and not (home / "c").exists()
+
+
+def test_xml_broken_after_some_documents_says_what_was_kept(home, tmp_path):
+    docs = "".join(f"<doc>word{i} alpha beta gamma</doc>" for i in range(50))
+    path = tmp_path / "late.xml"
+    path.write_text(f"<root>{docs}<doc>bad</wrong></root>")
+    result = run_cli("build", "ppmi", path, "--name", "late", "--dim", "2", "--min-count", "1",
+                     "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["documents"] == 50
+    assert "read only in part" in result.stderr and "text before that point was kept" in (
+        result.stderr) and "skipping" not in result.stderr
