@@ -89,8 +89,14 @@ FORMATS = ("auto", "text", "lines", "paragraphs", "html", "sgml", "xml", "wiki")
 DEFAULT_EXCLUDE = (".*", "README", "README.*", "LICENSE*", "COPYING*", "PROVENANCE*",
                    "*.vocab", "urls_*.txt", "imdbEr.txt", "*.feat", "*.dtd")
 """File-name patterns skipped in folders and archives (dataset metadata, not text)."""
+_CONTROL = bytes(sorted(set(range(32)) - {9, 10, 12, 13})) + b"\x7f"
 
 
+def _binary(head: bytes) -> bool:
+    """NUL bytes, or more than 5% control bytes (text has none; random bytes ~13%)."""
+    if b"\0" in head:
+        return True
+    return len(head) > 64 and len(head) - len(head.translate(None, _CONTROL)) > 0.05 * len(head)
 
 
 @dataclass(frozen=True)
@@ -322,9 +328,10 @@ class Corpus:
         stream = _Tally(source.stream, self.stats)
         head = stream.read(BLOCK)
         encoding = bom_encoding(head) or self.config.encoding
-        if b"\0" in head[:8192] and not encoding.lower().replace("_", "-").startswith(
-                ("utf-16", "utf-32", "utf16", "utf32")):
-            self._skip(source.name, "binary file (NUL bytes); pass text files only")
+        wide = encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16",
+                                                               "utf32"))
+        if not wide and _binary(head[:8192]):
+            self._skip(source.name, "binary file (NUL or control bytes); pass text files only")
             return
         fmt = self.config.format
         if fmt == "auto":

@@ -14,6 +14,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embedkit import pieces
@@ -218,7 +219,8 @@ def test_folder_recursion_glob_and_binary_file(gensim_data, shared_data, tmp_pat
         docs = list(everything.documents())
     assert len(docs) == 3
     assert everything.stats.skipped == [
-        (str(tmp_path / "a" / "vectors.bin"), "binary file (NUL bytes); pass text files only")]
+        (str(tmp_path / "a" / "vectors.bin"),
+         "binary file (NUL or control bytes); pass text files only")]
     assert "vectors.bin" in caplog.text
     assert len(list(Corpus(tmp_path, CorpusConfig(glob="*.txt")).documents())) == 2
     assert len(list(Corpus(tmp_path, CorpusConfig(glob="b/*.txt")).documents())) == 1
@@ -368,3 +370,14 @@ def test_paragraphs_of_a_crlf_novel_over_several_blocks(shared_data):
     paragraphs = list(Corpus(path, CorpusConfig(format="paragraphs")).documents())
     assert len(paragraphs) == len(reference)
     assert [p.split() for p in paragraphs[-50:]] == [p.split() for p in reference[-50:]]
+
+
+def test_random_bytes_without_nul_are_binary_but_latin1_text_is_not(tmp_path):
+    rng = np.random.default_rng(0)
+    noise = bytes(b for b in rng.integers(1, 256, 200_000, dtype=np.uint8).tobytes())
+    (tmp_path / "noise.dat").write_bytes(noise)
+    (tmp_path / "latin.txt").write_bytes("déjà vu, naïve café\n".encode("latin-1") * 500)
+    corpus = Corpus(tmp_path, CorpusConfig(encoding="latin-1"))
+    docs = list(corpus.token_documents())
+    assert len(docs) == 1 and "café" in docs[0]
+    assert [name for name, _ in corpus.stats.skipped] == [str(tmp_path / "noise.dat")]
