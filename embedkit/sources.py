@@ -87,7 +87,22 @@ def expand_paths(paths: list[str | os.PathLike], glob: str | None,
         else:
             raise NotFoundError(f"corpus path {str(raw)!r} does not exist; check the spelling "
                                 "or pass a file or folder that exists")
-    return files
+    return _once(files)
+
+
+def _once(files: list[CorpusFile]) -> list[CorpusFile]:
+    """Each file once, in first-named order: a file named twice (or inside a folder also
+    named) would be counted twice."""
+    seen: set[str] = set()
+    out = []
+    for file in files:
+        key = os.path.realpath(file.path)
+        if key in seen:
+            log.warning("%s is named more than once; it is read once", file.path)
+            continue
+        seen.add(key)
+        out.append(file)
+    return out
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -381,3 +381,11 @@ def test_random_bytes_without_nul_are_binary_but_latin1_text_is_not(tmp_path):
     docs = list(corpus.token_documents())
     assert len(docs) == 1 and "café" in docs[0]
     assert [name for name, _ in corpus.stats.skipped] == [str(tmp_path / "noise.dat")]
+
+
+def test_a_file_named_twice_is_read_once(tmp_path, caplog):
+    (tmp_path / "a.txt").write_text("one two three\n")
+    with caplog.at_level(logging.WARNING, logger="embedkit.corpus"):
+        corpus = Corpus([tmp_path / "a.txt", tmp_path, str(tmp_path / "." / "a.txt")])
+    assert [f.path for f in corpus.files] == [str(tmp_path / "a.txt")]
+    assert "named more than once" in caplog.text
