@@ -311,14 +311,19 @@ class Corpus:
                 stats.files += 1
             except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError,
                     zlib.error, InputFormatError) as exc:
-                if kept:  # streamed: what came before the fault is already in the counts
-                    stats.files += 1
-                    log.warning("%s: read only in part: %s; the text before that point was "
-                                "kept", name, _reason(exc))
-                    stats.skipped.append((name, f"read in part ({_reason(exc)})"))
-                else:
-                    self._skip(name, f"unreadable ({_reason(exc)})")
+                self._fault(name, _reason(exc), kept)
             stats.input_bytes = counter[0]
+
+    def _fault(self, name: str, reason: str, kept: int) -> None:
+        """A file that failed to read: skipped, or read in part when pieces of it were
+        already used (streamed: they are in the counts)."""
+        if not kept:
+            self._skip(name, f"unreadable ({reason})")
+            return
+        self.stats.files += 1
+        log.warning("%s: read only in part: %s; the text before that point was kept",
+                    name, reason)
+        self.stats.skipped.append((name, f"read in part ({reason})"))
 
     def _skip(self, name: str, reason: str) -> None:
         log.warning("skipping %s: %s", name, reason)

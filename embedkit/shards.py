@@ -188,13 +188,16 @@ class ShardCorpus(Corpus):
             return
         self.stats = CorpusStats()
         file = self.shard.files[0]
+        kept = 0
         try:
             with self._sources(file) as found:
                 for source in found:
-                    yield from self._source_pieces(source)
+                    for piece in self._source_pieces(source):
+                        kept += 1
+                        yield piece
             self.stats.files += 1
-        except _READ_ERRORS as exc:  # skipped, as the single-machine reader does
-            self._skip(file.path, f"unreadable ({str(exc).splitlines()[0][:200]})")
+        except _READ_ERRORS as exc:  # as the single-machine reader does
+            self._fault(file.path, str(exc).splitlines()[0][:200], kept)
 
     @contextlib.contextmanager
     def _sources(self, file: CorpusFile) -> Iterator[Iterator[Source]]:
