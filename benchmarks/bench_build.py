@@ -255,7 +255,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     results["svd"] = svd_variants(read, quick)
     _log(results)
     write_results("bench_build" + ("_quick" if quick else ""), results, tables(results),
-                  out_dir=RESULTS if not quick else Path(tempfile.mkdtemp()))
+                  out_dir=RESULTS)
     (RESULTS / "bench_build_partial.json").unlink(missing_ok=True)
     return results
 
@@ -284,7 +284,7 @@ def same_vocabulary(quick: bool = False, window: int = 5, min_count: int = 10) -
     data = {"window": window, "min_count": min_count, "dim": dim, "rows": rows}
     write_results("bench_build_same_vocab" + ("_quick" if quick else ""), data,
                   markdown_table([[r[k] for k in keys] for r in rows], keys),
-                  out_dir=RESULTS if not quick else Path(tempfile.mkdtemp()))
+                  out_dir=RESULTS)
     return data
 
 
@@ -306,7 +306,8 @@ def _log(results: dict[str, Any]) -> None:
     if not results.get("quick"):
         (RESULTS / "bench_build_partial.json").write_text(json.dumps(results, indent=1,
                                                                      default=str))
-    print(json.dumps(results, default=str)[-3000:], file=sys.stderr, flush=True)
+    done = [key for key in ("builds", "counting", "memory", "scaling", "svd") if key in results]
+    print(f"bench_build: {', '.join(done)} done", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -33,9 +34,14 @@ def machine() -> dict[str, Any]:
             info["cpu"] = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
     except (OSError, StopIteration):
         info["cpu"] = platform.processor()
-    for mod in ("faiss", "gensim", "scipy", "h5py", "hnswlib", "annoy", "torch"):
+    for mod, dist in (("faiss", "faiss-cpu"), ("gensim", "gensim"), ("scipy", "scipy"),
+                      ("h5py", "h5py"), ("hnswlib", "hnswlib"), ("annoy", "annoy"),
+                      ("torch", "torch")):
         with suppress(ImportError):
-            info[mod] = getattr(__import__(mod), "__version__", "?")
+            version = getattr(__import__(mod), "__version__", None)
+            with suppress(importlib.metadata.PackageNotFoundError):
+                version = version or importlib.metadata.version(dist)  # hnswlib, annoy
+            info[mod] = version or "?"
     try:
         import embedkit
 

@@ -52,7 +52,7 @@ from embedkit.bench_methods import (
     peer_available,
     peer_methods,
 )
-from embedkit.errors import EmbedkitError, UsageError
+from embedkit.errors import EmbedkitError, InputFormatError, UsageError
 from embedkit.index import exact_search, factory_string
 from embedkit.tune import recall_at as recall
 from embedkit.vectors import Vectors, unit_rows
@@ -85,9 +85,13 @@ def split_queries(matrix: np.ndarray, n_queries: int, k: int, seed: int = 0) -> 
     nonzero = np.flatnonzero(unit.any(axis=1))
     if n_queries <= 0:
         raise UsageError(f"--queries must be positive, got {n_queries}")
+    if nonzero.size < 2 + k:
+        raise InputFormatError(f"the set has {nonzero.size} non-zero rows: too few to "
+                               f"benchmark k={k} neighbours (zero rows never match)")
     if nonzero.size < n_queries + k + 1:
         raise UsageError(f"the set has {nonzero.size} non-zero rows: too few for {n_queries} "
-                         f"held-out queries and k={k}; use fewer --queries")
+                         f"held-out queries and k={k}; use fewer --queries (at most "
+                         f"{nonzero.size - k - 1})")
     rng = np.random.default_rng(seed)
     held = np.sort(rng.choice(nonzero, n_queries, replace=False))
     base = unit[np.setdiff1d(nonzero, held)]
@@ -266,10 +270,11 @@ def bench_index(vectors: Vectors | np.ndarray, *, queries: int = 1000, k: int = 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} is a file; -o needs a folder for the results")
-    out.mkdir(parents=True, exist_ok=True)
     split = split_queries(matrix, queries, k, seed)
     methods, skipped = plan_methods(types, peers, len(split.base), quick)
-    results = {"dataset": _describe(vectors, matrix, split, k, dataset),
+    out.mkdir(parents=True, exist_ok=True)  # after the checks: a usage error leaves nothing
+    results = {"dataset": {**_describe(vectors, matrix, split, k, dataset), "seed": seed,
+                           "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())},
                "machine": machine(threads), "methods": [], "skipped": skipped}
     with tempfile.TemporaryDirectory(dir=out) as scratch, \
             progress.task("benchmarking indexes", total=len(methods)) as bar:

@@ -219,7 +219,8 @@ def faiss_methods(kind: str, size: int, quick: bool = False) -> list[Method]:
         configs += [{"nlist": max(1, default_nlist(size) // 4)}]
     if _REFINE.search(kind):  # re-ranking depth is a query-time knob: one curve per value
         configs = [{"k_factor": f} for f in (K_FACTORS[:1] if quick else K_FACTORS)]
-    values = EF_VALUES if low == "hnsw" else NPROBE_VALUES
+    graph = low == "hnsw" or re.match(r"(factory:)?(HNSW|NSG)", kind.strip())
+    values = EF_VALUES if graph else NPROBE_VALUES
     if quick:
         values = values[::3]
     return [FaissMethod(f"faiss-{low}" if low in _FRIENDLY else f"faiss[{kind}]", "faiss",

@@ -62,6 +62,7 @@ def run_suite(quick: bool = False, names: list[str] | None = None,
     """Run the given benchmarks (default: every name in :data:`NAMES`); missing ones are
     reported as skipped. Results are in ``benchmarks/results`` (and copied to ``out_dir``)."""
     present = set(available())
+    started = time.time()
     done = []
     for name in names or list(NAMES) + sorted(present - set(NAMES)):
         if name not in present:
@@ -71,17 +72,20 @@ def run_suite(quick: bool = False, names: list[str] | None = None,
         log.info("running benchmark %s%s", name, " (quick)" if quick else "")
         done.append(run_one(name, quick))
     if out_dir is not None:
-        _copy_results(Path(out_dir), [d["name"] for d in done if d["status"] == "ok"])
+        _copy_results(Path(out_dir), [d["name"] for d in done if d["status"] == "ok"], started)
     return done
 
 
-def _copy_results(out: Path, names: list[str]) -> None:
+def _copy_results(out: Path, names: list[str], since: float) -> None:
+    """The result files this run wrote (modified after ``since``), not older ones."""
     results = benchmarks_dir() / "results"
     if out.resolve() == results.resolve():
         return
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         for path in results.glob(f"bench_{name}*"):
+            if path.stat().st_mtime < since - 1:  # from an earlier run
+                continue
             if path.is_dir():
                 shutil.copytree(path, out / path.name, dirs_exist_ok=True)
             else:

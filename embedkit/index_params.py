@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 from embedkit.errors import UsageError
 
@@ -36,10 +37,10 @@ def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,
         if not factory:
             raise UsageError("index type 'factory' needs a factory string "
                              "(--factory 'IVF256,Flat')")
-        return factory
+        return _check_factory_numbers(factory)
     if low not in TYPES:
         if kind[:1].isupper():  # a FAISS factory string such as "HNSW32" or "IVF1024,Flat"
-            return kind
+            return _check_factory_numbers(kind)
         raise UsageError(f"unknown index type {kind!r}; choose one of {', '.join(TYPES)}, "
                          "or pass a FAISS factory string")
     if low == "flat":
@@ -56,6 +57,16 @@ def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,
         raise UsageError(f"PQ m={pq_m} must divide the dimension {dim}; try {default_pq_m(dim)}")
     nbits = positive("nbits", nbits or default_nbits(size))
     return f"IVF{nlist},PQ{pq_m}x{nbits}"
+
+
+def _check_factory_numbers(fstring: str) -> str:
+    """A 0 for graph links, lists or sub-quantisers would crash FAISS (HNSW0 aborts the
+    process) or fail after the build: refuse it first."""
+    for part, number in re.findall(r"\b(HNSW|NSG|IVF|IMI2x|PQ|OPQ)(\d+)", fstring):
+        if int(number) == 0:
+            raise UsageError(f"{part}{number} in factory string {fstring!r}: the number must "
+                             "be at least 1")
+    return fstring
 
 
 _STRUCTURE = {"hnsw": ("M",), "ivf": ("nlist",), "ivfpq": ("nlist", "pq_m", "nbits"),

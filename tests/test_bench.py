@@ -184,11 +184,26 @@ def test_refine_type_gives_one_curve_per_k_factor(polarity, tmp_path):
     ("OPQ16,IVF64,PQ16,HNSW32,RFlat", ["OPQ16,IVF64,PQ16", "HNSW32,RFlat"]),
     ("factory:IVF64,Flat,hnsw", ["factory:IVF64,Flat", "hnsw"]),
     ("PCA32,IVF16,SQ8; HNSW32", ["PCA32,IVF16,SQ8", "HNSW32"]),
+    ("HNSW32,SQ8,flat", ["HNSW32,SQ8", "flat"]),  # a graph over SQ8 codes is one index
 ])
 def test_types_option_keeps_factory_strings_whole(text, types):
     from embedkit.cli.bench_cmds import _types
 
     assert _types(text) == types
+
+
+def test_results_record_seed_and_date_and_usage_errors_leave_no_folder(lee, tmp_path):
+    results = bench_index(lee, queries=50, k=5, types=("HNSW16,Flat",), peers=(),
+                          out_dir=tmp_path / "out", sizes=None, quick=True, threads=1, seed=3)
+    assert results["dataset"]["seed"] == 3 and results["dataset"]["date"]
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert saved["dataset"]["seed"] == 3
+    graph = results["methods"][0]
+    assert graph["param"] == "ef" and min(p["value"] for p in graph["points"]) >= 10
+    for bad in ({"types": ("bogus",)}, {"queries": 10**6}, {"types": ("HNSW0",)}):
+        with pytest.raises(UsageError):
+            bench_index(lee, out_dir=tmp_path / "never", sizes=None, **bad)
+        assert not (tmp_path / "never").exists()
 
 
 def test_unreachable_target_and_untunable_index(polarity):

@@ -97,7 +97,7 @@ class _Group(TyperGroup):
 def _interrupted(terminated: bool) -> None:
     """One line saying what an interrupted command left: nothing, or files it completed."""
     what = "terminated" if terminated else "interrupted"
-    written = atomic.COMMITTED
+    written = [p for p in atomic.COMMITTED if os.path.exists(p)]  # not scratch files
     fail(f"{what} after writing {', '.join(str(p) for p in written)} completely"
          if written else f"{what}; nothing was changed", 143 if terminated else 130)
 

@@ -27,14 +27,14 @@ def _csv(text: str, what: str, sep: str = ",") -> list[str]:
 _EXAMPLES = {"types": "flat,hnsw", "peers": "hnswlib,numpy", "sizes": "10000,100000,all"}
 # FAISS factory components that cannot stand alone: a prefix (pre-transform, coarse
 # quantiser) takes the next component, a refine suffix the previous one
-_PREFIX = re.compile(r"^(IVF|IMI|OPQ|PCA|RR|ITQ|L2norm|Pad)")
+_PREFIX = re.compile(r"^(IVF|IMI|OPQ|PCA|RR|ITQ|L2norm|Pad|HNSW|NSG)")
 _SUFFIX = re.compile(r"^(RFlat|Refine\()")
 
 
 def _types(text: str) -> list[str]:
     """Index types from --types: comma-separated, with the commas inside FAISS factory
-    strings kept ('flat,IVF64,PQ8x4fs,RFlat,hnsw' = flat | IVF64,PQ8x4fs,RFlat | hnsw);
-    ';' separates types explicitly."""
+    strings kept ('flat,IVF64,PQ8x4fs,RFlat,hnsw' = flat | IVF64,PQ8x4fs,RFlat | hnsw;
+    'HNSW32,SQ8' is one graph over SQ8 codes); ';' separates types explicitly."""
     if ";" in text:
         return _csv(text, "types", sep=";")
     groups: list[list[str]] = []
