@@ -48,6 +48,7 @@ import re
 import socket
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,7 +60,16 @@ import scipy.linalg as sl
 import scipy.sparse as sp
 
 from embedkit import progress
-from embedkit.build import _check_dim, check_weighted, open_corpus, parse_memory, resolve_preset
+from embedkit.build import (
+    DEFAULT_PRESET,
+    _check_dim,
+    check_weighted,
+    corpus_files,
+    corpus_params,
+    open_corpus,
+    parse_memory,
+    resolve_preset,
+)
 from embedkit.cooccur import CountConfig, merge
 from embedkit.corpus import Corpus
 from embedkit.errors import EmbedkitError, UsageError
@@ -134,19 +144,22 @@ def dask_client(scheduler: str | None = None, cluster: str | None = None, client
         yield client
         return
     if (scheduler is None) == (cluster is None):
-        raise UsageError("give either --scheduler ADDRESS or --cluster local:N, not both")
+        given = "both were given" if scheduler is not None else "neither was given"
+        raise UsageError(f"give either --scheduler ADDRESS or --cluster local:N ({given})")
     n_workers = parse_cluster(cluster) if cluster is not None else 0
     distributed = require_dask()
     if scheduler is not None:
+        _probe(scheduler, timeout)
         try:
-            _probe(scheduler, timeout)
             connected = distributed.Client(scheduler, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        except (OSError, TimeoutError, ValueError, TypeError, MemoryError) as exc:
+            reason = ("its reply is not Dask's" if isinstance(exc, MemoryError) else
+                      str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__)
             raise EmbedkitError(f"cannot reach the Dask scheduler at {scheduler!r} ({reason}); "
                                 "check the address (e.g. tcp://host:8786) and that "
                                 "`dask scheduler` runs there") from None
-        with connected:
+        with connected, _quiet_dask():
+            _need_workers(connected, scheduler, 3 * timeout)
             yield connected
         return
     log.info("starting a local Dask cluster of %d worker processes (1 thread each)", n_workers)
@@ -157,20 +170,57 @@ def dask_client(scheduler: str | None = None, cluster: str | None = None, client
     except (OSError, RuntimeError, TimeoutError) as exc:
         raise EmbedkitError(f"cannot start a local Dask cluster of {n_workers} workers "
                             f"({str(exc).splitlines()[0][:160]})") from None
-    with local, distributed.Client(local, set_as_default=False) as connected:
+    with local, distributed.Client(local, set_as_default=False) as connected, _quiet_dask():
         yield connected
 
 
 def _probe(address: str, timeout: float) -> None:
-    """Fail at once on a refused or unresolvable TCP address (Dask would retry until timeout)."""
+    """Fail at once on a malformed (usage), refused or unresolvable TCP address (Dask would
+    retry until its timeout)."""
     scheme, _, rest = address.rpartition("://")
     host, _, port = rest.rpartition(":")
+    if scheme not in ("", "tcp", "tls", "ucx", "inproc", "ws", "wss"):
+        raise UsageError(f"--scheduler {address!r}: unknown protocol {scheme}://; write the "
+                         "address as tcp://HOST:PORT")
     if scheme not in ("", "tcp"):
         return  # tls://, ucx://, ...: left to Dask
     if not port.isdigit() or not host:
-        raise ValueError("write the address as tcp://HOST:PORT")
-    with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
-        pass
+        raise UsageError(f"--scheduler {address!r}: write the address as tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
+            pass
+    except OSError as exc:
+        raise EmbedkitError(f"cannot reach the Dask scheduler at {address!r} "
+                            f"({str(exc) or type(exc).__name__}); check the address and that "
+                            "`dask scheduler` runs there") from None
+
+
+def _need_workers(client: Any, address: str, timeout: float) -> None:
+    """A scheduler without workers would leave the build waiting forever."""
+    if client.scheduler_info().get("workers"):
+        return
+    log.info("waiting up to %.0f s for a Dask worker to join %s", timeout, address)
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (TimeoutError, OSError):
+        raise EmbedkitError(f"the Dask scheduler at {address!r} has no workers (waited "
+                            f"{timeout:.0f} s); start some with `dask worker {address}`") from None
+
+
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask's own error logs and 'large graph' warnings would bury the one Error line; they
+    show with -v."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    if not log.isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.CRITICAL)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sending large graph")
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -183,8 +233,9 @@ def _cluster_errors() -> Iterator[None]:
         raise EmbedkitError(f"Dask workers died repeatedly running {exc.args[0]!r}; check "
                             "their memory limit and logs (lower --memory)") from None
     except (distributed.client.FutureCancelledError, distributed.comm.CommClosedError) as exc:
-        raise EmbedkitError(f"lost the Dask cluster during the build ({exc}); check that the "
-                            "scheduler and workers still run, then rerun") from None
+        reason = " ".join(str(exc).split())[:200]
+        raise EmbedkitError(f"lost the Dask cluster during the build ({reason}); check that "
+                            "the scheduler and workers still run, then rerun") from None
 
 
 def _wait(client: Any, futures: list, desc: str) -> None:
@@ -457,7 +508,7 @@ def build_ppmi_svd_distributed(
     seed: int = 0,
     memory: str | int = "2G",
     preset: str | None = None,
-    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    shard_bytes: int | None = None,
     svd: str = "auto",
     svd_memory: str | int | None = None,
     split_every: int = 8,
@@ -472,7 +523,9 @@ def build_ppmi_svd_distributed(
     client : an existing ``distributed.Client`` (left open).
     corpus : paths or a :class:`~embedkit.corpus.Corpus`; every worker must read the files
         at the same paths (a shared filesystem), and this machine too (it plans shards).
-    shard_bytes : bytes on disk per shard (files grouped, big line files cut).
+    shard_bytes : bytes on disk per shard (files grouped, big line files cut); default: the
+        corpus split in two shards per worker, at most 32 MiB each (a small corpus in one
+        shard would keep every worker but one idle).
     svd : "auto" (by size, logged), "local" (gather) or "cluster" (the randomized SVD's
         steps over row bands of the PPMI matrix on the cluster).
     svd_memory : the budget of the "local" SVD (default: ``memory``).
@@ -501,6 +554,8 @@ def build_ppmi_svd_distributed(
     timings: dict[str, float] = {}
     with dask_client(scheduler, cluster, client, timeout) as connected, _cluster_errors():
         clock = time.perf_counter()
+        shard_bytes = shard_bytes or _auto_shard_bytes(
+            corpus, len(connected.scheduler_info().get("workers", {})))
         shards = tokenize_distributed(connected, corpus, tokenizer, shard_bytes)
         clock = _lap(timings, "read_tokenize_s", clock)
         vocab_f, vocab, distinct = vocabulary_distributed(connected, shards, min_count,
@@ -522,7 +577,8 @@ def build_ppmi_svd_distributed(
     vectors = Vectors(vocab.words, embed(u, s, svd_cfg.eig, zero=empty), vocab.counts, meta)
     vectors.metadata.update(
         params={"tokenizer": tokenizer.to_dict(), "min_count": min_count,
-                "max_vocab": max_vocab, "preset": preset or "levy2015",
+                "max_vocab": max_vocab, "preset": preset or DEFAULT_PRESET,
+                "corpus": corpus_params(corpus),
                 "count": count_cfg.to_dict(), "pmi": pmi_cfg.to_dict(), "svd": svd_cfg.to_dict(),
                 "distributed": {"scheduler": scheduler, "cluster": cluster,
                                 "shard_bytes": shard_bytes, "svd": svd,
@@ -532,9 +588,15 @@ def build_ppmi_svd_distributed(
                "distinct_words": distinct, "vocabulary": len(vocab), "shards": len(shards.shards),
                "workers": workers, **_summed_stats(shards), **svd_stats,
                "words_without_contexts": int(empty.sum())},
-        files=[{"path": str(f.path), "bytes": int(f.size)} for f in corpus.files],
+        files=corpus_files(corpus),
         timings={k: round(v, 3) for k, v in timings.items()})
     return vectors
+
+
+def _auto_shard_bytes(corpus: Corpus, workers: int) -> int:
+    """Two shards per worker, between 1 MiB and :data:`DEFAULT_SHARD_BYTES` each."""
+    total = sum(f.size for f in corpus.files)
+    return int(min(DEFAULT_SHARD_BYTES, max(1 << 20, total // max(2 * workers, 1))))
 
 
 def _file_corpus(corpus: Any) -> Corpus:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import lzma
 import math
 import os
@@ -227,8 +228,18 @@ class ShardTokens:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _quiet_worker_logs() -> None:
+    """On a worker, the reader's warnings (skipped files, replaced bytes) come back in the
+    shard's summary and are logged by the client; without this, Python's last-resort
+    handler would print them on the worker's stderr too (a local cluster's is ours)."""
+    logger = logging.getLogger("embedkit")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
 def tokenize_shard(shard: Shard, config: CorpusConfig, tokenizer: TokenizerConfig) -> ShardTokens:
     """Read and tokenise one shard (the single-machine :func:`~embedkit.build.read_tokens`)."""
+    _quiet_worker_logs()
     try:
         corpus = ShardCorpus(shard, config)
     except NotFoundError as exc:

@@ -250,6 +250,35 @@ def test_cli_scheduler_builds_the_same_set(client, lee, single_lee, home):
                                   single_lee.metadata["_arrays"]["singular_values"])
 
 
+def test_cli_build_records_how_it_read_the_corpus(client, lee, home):
+    path = lee.files[0].path
+    result = run_cli("build", "ppmi", path, "--name", "p", "--format", "lines", "--dim",
+                     str(DIM), "--scheduler", client.scheduler.address, "--json")
+    assert result.exit_code == 0, result.stderr
+    meta = load(home / "p" / "vectors.h5").metadata
+    assert meta["params"]["preset"] == "embedkit"  # the default, as the single machine says
+    assert meta["params"]["corpus"]["format"] == "lines"
+    assert meta["files"][0]["path"] == os.path.abspath(path)
+
+
+def test_default_shards_give_every_worker_work(tmp_path):
+    for i in range(8):
+        (tmp_path / f"f{i}.txt").write_text("word " * 120_000)  # 600 KB each
+    corpus = Corpus([tmp_path])
+    size = dist._auto_shard_bytes(corpus, 2)
+    assert (1 << 20) <= size < dist.DEFAULT_SHARD_BYTES
+    assert len(dist.plan_shards(corpus, size)) >= 4  # two per worker, not one for all
+
+
+def test_a_scheduler_without_workers_is_an_error_not_a_hang(lee):
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as empty:
+        start = time.perf_counter()
+        with pytest.raises(EmbedkitError, match="has no workers"):
+            dist.build_ppmi_svd_distributed(lee, dim=5, scheduler=empty.scheduler_address,
+                                            timeout=1)
+        assert time.perf_counter() - start < 30
+
+
 def test_cli_local_cluster(gensim_data, home):
     path = gensim_data / "lee.cor"
     result = run_cli("build", "ppmi", path, "--name", "small", "--format", "lines", "--dim",
@@ -266,10 +295,11 @@ def test_cli_local_cluster(gensim_data, home):
 
 @pytest.mark.parametrize("args, code, text", [
     (["--scheduler", "tcp://127.0.0.1:1"], 1, "cannot reach the Dask scheduler"),
-    (["--scheduler", "no-port"], 1, "tcp://HOST:PORT"),
+    (["--scheduler", "no-port"], 2, "tcp://HOST:PORT"),
+    (["--scheduler", "http://127.0.0.1:8787"], 2, "unknown protocol http://"),
     (["--cluster", "local:0"], 2, "local:N"),
     (["--cluster", "four"], 2, "local:N"),
-    (["--cluster", "local:2", "--scheduler", "tcp://127.0.0.1:1"], 2, "not both"),
+    (["--cluster", "local:2", "--scheduler", "tcp://127.0.0.1:1"], 2, "both were given"),
 ])
 def test_cli_bad_cluster_options(lee, home, args, code, text):
     result = run_cli("build", "ppmi", lee.files[0].path, "--name", "x", *args)

@@ -183,10 +183,12 @@ def _on_signal(signum: int, frame: object) -> None:
 
 def _quiet_unraisable(hook):
     """An interrupt raised inside a finaliser cannot propagate; the command reports it at
-    its end (see ``_Group.invoke``), so Python's 'Exception ignored' traceback is noise."""
+    its end (see ``_Group.invoke``), so Python's 'Exception ignored' traceback is noise; so
+    is the timeout of a Dask client that never connected (its error was already printed)."""
     def unraisable(info):
-        if not isinstance(info.exc_value, KeyboardInterrupt):
-            hook(info)
+        dask = str(getattr(info.object, "__module__", "")).startswith("distributed")
+        if not isinstance(info.exc_value, KeyboardInterrupt) and not dask:
+            hook(info)  # a failed Dask client's finaliser: its Error line was printed
     return unraisable
 
 
