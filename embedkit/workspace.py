@@ -186,6 +186,9 @@ def remove(name: str, home: str | os.PathLike | None = None) -> Path:
     """Delete a set and its indexes."""
     folder = set_dir(name, home)
     if not (folder / STORE_FILE).exists():
+        if folder.is_dir() and all(p.name.endswith(".tmp") for p in folder.iterdir()):
+            shutil.rmtree(folder)  # left by an interrupted build: no set, only leftovers
+            return folder
         raise NotFoundError(f"no embedding set named {name!r} in {home_dir(home)}")
     shutil.rmtree(folder)
     return folder

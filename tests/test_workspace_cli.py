@@ -207,3 +207,13 @@ def test_list_with_a_file_as_home_is_a_usage_error(tmp_path):
     home.write_text("x")
     result = run_cli("list", "--home", home)
     assert result.exit_code == 2 and "is a file, not a folder" in result.stderr
+
+
+def test_remove_clears_a_folder_left_without_a_set(home):
+    (home / "left").mkdir(parents=True)
+    (home / "left" / ".vectors.h5.abc.tmp").write_bytes(b"partial")
+    assert run_cli("remove", "left").exit_code == 0 and not (home / "left").exists()
+    (home / "kept").mkdir()
+    (home / "kept" / "notes.txt").write_text("mine")
+    result = run_cli("remove", "kept")
+    assert result.exit_code == 1 and (home / "kept" / "notes.txt").exists()
