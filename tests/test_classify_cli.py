@@ -260,3 +260,33 @@ def test_without_torch_a_clear_error(corpus, tmp_path, monkeypatch):
             "print(len(MODEL_NAMES))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "13", done.stderr  # 10 + 3 baselines
+
+
+def test_test_data_keeps_the_datas_own_test_split_out_of_training(corpus, tmp_path):
+    lines = corpus.read_text("utf-8", "replace").splitlines()
+    data, extra = tmp_path / "data", tmp_path / "extra"
+    assert len(lines) == 200
+    for i, line in enumerate(lines):
+        label, _, text = line.partition(" ")
+        part = "train" if i % 4 else "test"  # both labels on both sides
+        for root in ((data,) if part == "train" else (data, extra)):
+            folder = root / part / label.replace("__label__", "")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{i}.txt").write_text(text)
+    result = run_cli("classify", "train", data, "--test-data", extra, "--model", "bow-logreg",
+                     "--validation", "0", "-o", tmp_path / "m.pt", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["sizes"] == {"train": 150, "validation": 0, "test": 50}
+    assert "own test split (50 texts) is left out of training" in result.stderr
+    same = run_cli("classify", "train", corpus, "--test-data", corpus, "--model", "bow-logreg",
+                   "-o", tmp_path / "s.pt")
+    assert same.exit_code == 0 and "the training data itself" in same.stderr
+
+
+def test_a_diverging_run_is_an_error_and_saves_nothing(corpus, tmp_path):
+    result = run_cli("classify", "train", corpus, "--model", "avgpool", "--lr", "1e30",
+                     *FAST, "-o", tmp_path / "nan.pt")
+    line = _error_line(result, 1)
+    assert "training diverged" in line and "lower --lr" in line
+    assert not (tmp_path / "nan.pt").exists()

@@ -404,10 +404,10 @@ def data_fingerprint(data: LabelledTexts) -> str:
 def held_out_ids(data: LabelledTexts, config: ClassifierConfig,
                  test_data: bool = False) -> dict[str, np.ndarray]:
     """The train/validation/test ids of ``data`` that training with ``config`` draws
-    (seeded, so a saved model's split can be drawn again from the same data)."""
+    (seeded, so a saved model's split can be drawn again from the same data). With
+    ``test_data`` no test fraction is drawn; the data's own test split, if any, is still
+    kept out of training (it is not trained on, and not scored: the test data is)."""
     splits = list(data.splits)
-    if test_data:
-        splits = ["train" if s == "test" else s for s in splits]
     groups = data.groups if config.group_split and any(data.groups) else None
     return pp.split_ids(splits, config.validation, 0.0 if test_data else config.test,
                         config.seed, groups)
@@ -421,6 +421,13 @@ def _split(data, config, test_data) -> tuple[dict[str, LabelledTexts], dict[str,
                  len(set(data.groups)))
     parts = {name: data.subset(ids[name]) for name in ("train", "validation", "test")}
     if test_data is not None:
+        if len(ids["test"]):
+            log.warning("%s: its own test split (%d texts) is left out of training; the "
+                        "--test-data texts are the test set", data.source or "the data",
+                        len(ids["test"]))
+        if data_fingerprint(test_data) == data_fingerprint(data):
+            log.warning("--test-data is the training data itself: its score includes the "
+                        "texts the model was trained on")
         parts["test"] = test_data
     return parts, ids
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from torch import nn
 from embedkit import progress
 from embedkit.atomic import atomic_path, write_text
 from embedkit.classify.train_config import TrainConfig  # noqa: F401 - re-exported: the config of fit()
+from embedkit.errors import EmbedkitError
 
 log = logging.getLogger("embedkit.classify")
 
@@ -193,6 +195,10 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
         loss, acc = _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device,
                                  f"epoch {epoch}/{config.epochs}", averager)
         seconds = time.perf_counter() - start
+        if not math.isfinite(loss):
+            raise EmbedkitError(f"training diverged: the loss is {loss} in epoch {epoch} "
+                                f"(learning rate {config.lr:g}); lower --lr or set --clip-norm; "
+                                "nothing was saved")
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "seconds": seconds,
                "samples_per_s": len(x) / seconds}
         if validation is not None and len(validation[0]):
