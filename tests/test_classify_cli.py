@@ -290,3 +290,36 @@ def test_a_diverging_run_is_an_error_and_saves_nothing(corpus, tmp_path):
     line = _error_line(result, 1)
     assert "training diverged" in line and "lower --lr" in line
     assert not (tmp_path / "nan.pt").exists()
+
+
+def test_damaged_or_newer_model_files_are_one_line_errors(corpus, tmp_path):
+    import torch
+
+    model = tmp_path / "m.pt"
+    assert run_cli("classify", "train", corpus, "--model", "avgpool", *FAST, "-o",
+                   model).exit_code == 0
+    saved = TextClassifier.load(model)
+    assert saved.predict([]) == []
+    with pytest.raises(TypeError, match="list of texts"):
+        saved.predict("a wonderful film")
+    blob = torch.load(model, weights_only=True)
+
+    def variant(name, change):
+        path = tmp_path / f"{name}.pt"
+        copy = dict(blob, state_dict=dict(blob["state_dict"]))
+        change(copy)
+        torch.save(copy, path)
+        return path
+
+    cases = [
+        (variant("newer", lambda b: b.update(format_version=99)), "newer embedkit"),
+        (variant("nometa", lambda b: b.pop("meta_json")), "damaged"),
+        (variant("badjson", lambda b: b.update(meta_json="{not json")), "damaged"),
+        (variant("notensor", lambda b: b["state_dict"].pop("embedding.weight")), "damaged"),
+        (variant("nan", lambda b: b["state_dict"].update(
+            {"embedding.weight": torch.full_like(b["state_dict"]["embedding.weight"],
+                                                 float("nan"))})), "not finite"),
+    ]
+    for path, words in cases:
+        line = _error_line(run_cli("classify", "predict", path, "good film"), 1)
+        assert path.name in line and words in line

@@ -76,6 +76,10 @@ class LinearBaseline:
         self.coef = np.asarray(coef, np.float64)
         self.intercept = np.asarray(intercept, np.float64)
 
+    def finite(self) -> bool:
+        """Whether every parameter is a finite number."""
+        return all(bool(np.isfinite(a).all()) for a in (self.idf, self.coef, self.intercept))
+
     # -- features ----------------------------------------------------------------------
     @staticmethod
     def _vectorizer(config: BaselineConfig, terms: Sequence[str] | None = None):

@@ -188,8 +188,13 @@ class TextClassifier:
 
     # -- prediction ------------------------------------------------------------------
     def logits(self, texts: Sequence[str], token_lists=None) -> np.ndarray:
-        """(n, outputs) float32 logits of ``texts``."""
+        """(n, outputs) float32 logits of ``texts`` (a list of texts, not one string)."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of texts, not one string: "
+                            "predict([\"a text\"])")
         tokens = token_lists if token_lists is not None else self.tokens(texts)
+        if not len(tokens):
+            return np.zeros((0, self.labels.outputs), dtype=np.float32)
         if self.baseline is not None:
             return self.baseline.decision(tokens)
         from embedkit.classify.train import predict_logits
@@ -282,6 +287,30 @@ class TextClassifier:
                              "train`") from None
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise StoreError(f"{path}: not an embedkit classifier file")
+        version = blob.get("format_version", 0)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise StoreError(f"{path}: written by a newer embedkit (model format {version}, "
+                             f"this one reads {FORMAT_VERSION}); upgrade embedkit")
+        try:
+            classifier = cls._from_blob(blob)
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise StoreError(f"{path}: a damaged embedkit classifier ({type(err).__name__}: "
+                             f"{str(err).splitlines()[0][:120] if str(err) else ''}); train "
+                             "it again") from None
+        if not classifier.finite():
+            raise StoreError(f"{path}: a damaged embedkit classifier (weights that are not "
+                             "finite numbers); train it again")
+        return classifier
+
+    def finite(self) -> bool:
+        """Whether every weight is a finite number (a damaged file can hold NaN)."""
+        if self.network is not None:
+            return all(bool(p.isfinite().all()) for p in self.network.state_dict().values()
+                       if p.is_floating_point())
+        return self.baseline is None or self.baseline.finite()
+
+    @classmethod
+    def _from_blob(cls, blob: dict) -> TextClassifier:
         meta = json.loads(blob["meta_json"])
         config = ClassifierConfig(**meta["config"])
         vocab = pp.Vocabulary(tuple(meta["vocabulary"]))
