@@ -323,3 +323,19 @@ def test_damaged_or_newer_model_files_are_one_line_errors(corpus, tmp_path):
     for path, words in cases:
         line = _error_line(run_cli("classify", "predict", path, "good film"), 1)
         assert path.name in line and words in line
+
+
+def test_label_mismatch_and_inapplicable_options_name_what_to_fix(corpus, tmp_path):
+    model = tmp_path / "m.pt"
+    assert run_cli("classify", "train", corpus, "--model", "bow-logreg", "-o",
+                   model).exit_code == 0
+    other = tmp_path / "other.txt"
+    other.write_text("__label__x one text\n__label__y another text\n")
+    line = _error_line(run_cli("classify", "evaluate", model, other), 1)
+    assert str(other) in line and "not seen in training" in line
+    for args, words in ((["--model", "cnn", "--bidirectional"], "--bidirectional and --layers"),
+                        (["--model", "avgpool", "--layers", "2"], "has no recurrent layer"),
+                        (["--model", "tfidf-logreg", "--truncating", "foo"], "--truncating")):
+        line = _error_line(run_cli("classify", "train", corpus, *args, "-o",
+                                   tmp_path / "x.pt"), 2)
+        assert words in line

@@ -119,6 +119,12 @@ class ClassifierConfig:
         if self.pooling != "last" and self.model not in RECURRENT_NAMES:
             raise UsageError(f"pooling {self.pooling!r} is for recurrent models; "
                              f"{self.model!r} pools on its own (leave out --pooling)")
+        for option, side in (("truncating", self.truncating), ("padding", self.padding)):
+            if side not in ("pre", "post"):
+                raise UsageError(f"--{option} must be 'pre' or 'post', got {side!r}")
+        if (self.bidirectional or self.layers != 1) and self.model not in RECURRENT_NAMES:
+            raise UsageError(f"--bidirectional and --layers are for recurrent models "
+                             f"(rnn, lstm, gru); {self.model!r} has no recurrent layer")
         self._check_sizes()
         self.train_config()  # the training options, checked where they live
 

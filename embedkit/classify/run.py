@@ -91,8 +91,13 @@ def evaluate_files(
     classifier = TextClassifier.load(model)
     dataset = read_dataset(data, **check_read_options(read_options))
     dataset, split = _evaluated_part(classifier, dataset, split, data)
-    return {"model": str(model), "data": str(data), "split": split,
-            **classifier.evaluate(dataset)}
+    try:
+        metrics = classifier.evaluate(dataset)
+    except InputFormatError as err:
+        if err.path is not None:
+            raise
+        raise InputFormatError(str(err), data) from None  # say which file
+    return {"model": str(model), "data": str(data), "split": split, **metrics}
 
 
 def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: str,
