@@ -339,3 +339,15 @@ def test_label_mismatch_and_inapplicable_options_name_what_to_fix(corpus, tmp_pa
         line = _error_line(run_cli("classify", "train", corpus, *args, "-o",
                                    tmp_path / "x.pt"), 2)
         assert words in line
+
+
+def test_evaluate_warns_when_the_training_file_is_read_differently(corpus, tmp_path):
+    model = tmp_path / "m.pt"
+    assert run_cli("classify", "train", corpus, "--model", "bow-logreg", "--encoding",
+                   "latin-1", "-o", model).exit_code == 0
+    assert TextClassifier.load(model).trained_on["read_options"]["encoding"] == "latin-1"
+    result = run_cli("classify", "evaluate", model, corpus)
+    assert result.exit_code == 0 and "read with other options" in result.stderr
+    assert "--encoding latin-1" in result.stderr
+    again = run_cli("classify", "evaluate", model, corpus, "--encoding", "latin-1")
+    assert "read with other options" not in again.stderr

@@ -65,6 +65,7 @@ def train_files(
 
         embedding = workspace.open_set(vectors, home)
     result = train_classifier(dataset, config, embedding, test)
+    result.classifier.trained_on.update(path=os.path.abspath(data), read_options=options)
     result.classifier.save(output)
     if history:
         result.history.save(history)
@@ -109,6 +110,11 @@ def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: s
         return dataset.subset([i for i, s in enumerate(dataset.splits) if s == split]), split
     trained_on = classifier.trained_on or {}
     same = trained_on.get("fingerprint") == data_fingerprint(dataset)
+    if not same and trained_on.get("path") == os.path.abspath(data):
+        log.warning("%s is the file the model was trained on, but read with other options "
+                    "(training read it with %s), so its held-out part cannot be found: "
+                    "texts it was trained on are scored too; pass the same options", data,
+                    _options_text(trained_on.get("read_options") or {}))
     ids = held_out_ids(dataset, classifier.config, trained_on.get("test_data", False)) \
         if same and split != "all" else None
     if ids is not None and len(ids[split]):
@@ -121,6 +127,11 @@ def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: s
                         "the texts it was trained on", data)
         return dataset, "all"
     raise InputFormatError(f"no texts in the {split!r} split", data)
+
+
+def _options_text(options: Mapping[str, Any]) -> str:
+    shown = {k: v for k, v in options.items() if v not in (None, "auto")}
+    return ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in shown.items()) or "defaults"
 
 
 def check_read_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
