@@ -351,3 +351,14 @@ def test_evaluate_warns_when_the_training_file_is_read_differently(corpus, tmp_p
     assert "--encoding latin-1" in result.stderr
     again = run_cli("classify", "evaluate", model, corpus, "--encoding", "latin-1")
     assert "read with other options" not in again.stderr
+
+
+def test_several_labels_for_a_single_label_model_warn(corpus, tmp_path):
+    model = tmp_path / "m.pt"
+    assert run_cli("classify", "train", corpus, "--model", "bow-logreg", "-o",
+                   model).exit_code == 0
+    data = tmp_path / "ml.txt"
+    data.write_text("__label__pos __label__neg a great but boring film\n"
+                    "__label__pos fine film\n__label__neg bad film\n")
+    result = run_cli("classify", "evaluate", model, data)
+    assert result.exit_code == 0 and "1 of 3 texts have several labels" in result.stderr

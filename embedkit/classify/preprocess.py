@@ -144,6 +144,11 @@ class Labels:
             raise InputFormatError(f"label(s) {listing(unknown, repr)} not seen in training; "
                                    f"the model knows {listing(self.names)}")
         if self.task != "multilabel":
+            several = sum(len(labs) > 1 for labs in labels)
+            if several:
+                log.warning("%s%d of %d texts have several labels; this single-label model "
+                            "counts each by its first label only", f"{what}: " if what else "",
+                            several, len(labels))
             return np.array([index[labs[0]] for labs in labels], dtype=np.int64)
         out = np.zeros((len(labels), len(self.names)), dtype=np.float32)
         for row, labs in enumerate(labels):
