@@ -30,6 +30,7 @@ import numpy as np
 from benchmarks.common import (
     RESULTS,
     SHARED_DATA,
+    help_and_exit,
     markdown_table,
     run_measured,
     write_results,
@@ -311,6 +312,7 @@ def _log(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
+    help_and_exit(__doc__)
     if "--scaling" in sys.argv:  # only the build-time-vs-size curve (a few minutes)
         read = read_tokens(_corpus(False), TokenizerConfig(), 2)
         rows = scaling(read, False)

@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import SHARED_DATA, markdown_table, write_results
+from benchmarks.common import SHARED_DATA, help_and_exit, markdown_table, write_results
 from embedkit.classify.classifier import ClassifierConfig, train_classifier
 from embedkit.classify.datasets import read_dataset
 
@@ -404,6 +404,7 @@ def merge(parts: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    help_and_exit(__doc__)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if "--merge" in sys.argv:
         out = merge(int(sys.argv[sys.argv.index("--merge") + 1]))

@@ -24,6 +24,7 @@ from typing import Any
 from benchmarks.common import (
     PEAK_RSS_SNIPPET,
     SHARED_DATA,
+    help_and_exit,
     markdown_table,
     run_measured,
     timer,
@@ -156,4 +157,5 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    help_and_exit(__doc__)
     run(quick="--quick" in sys.argv)

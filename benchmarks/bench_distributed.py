@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import SHARED_DATA, markdown_table, write_results
+from benchmarks.common import SHARED_DATA, help_and_exit, markdown_table, write_results
 from embedkit import build
 from embedkit import distributed as dist
 from embedkit.cooccur import CountConfig, count_cooccurrences, csr_bytes, merge
@@ -246,4 +246,5 @@ def _tables(data: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
+    help_and_exit(__doc__)
     run(quick="--quick" in sys.argv)

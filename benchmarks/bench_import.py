@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import PEAK_RSS_SNIPPET as PEAK_SNIPPET
-from benchmarks.common import markdown_table, run_measured, write_results
+from benchmarks.common import help_and_exit, markdown_table, run_measured, write_results
 from embedkit.formats import export_vectors
 from embedkit.vectors import Vectors
 
@@ -184,4 +184,5 @@ def _speed(ratio: float, digits: int) -> str:
 
 
 if __name__ == "__main__":
+    help_and_exit(__doc__)
     run(quick="--quick" in sys.argv)  # the table is printed; every number is in the JSON file

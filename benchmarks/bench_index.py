@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import RESULTS, SHARED_DATA, write_results
+from benchmarks.common import RESULTS, SHARED_DATA, help_and_exit, write_results
 
 log = logging.getLogger("embedkit.bench")
 
@@ -424,6 +424,7 @@ def _set_arg() -> str | None:
 
 
 if __name__ == "__main__":
+    help_and_exit(__doc__)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
     if "--prepare" in sys.argv:

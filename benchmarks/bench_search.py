@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import SHARED_DATA, markdown_table, write_results
+from benchmarks.common import SHARED_DATA, help_and_exit, markdown_table, write_results
 from embedkit import store
 from embedkit.index import Index
 from embedkit.query import neighbors
@@ -161,4 +161,5 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    help_and_exit(__doc__)
     run(quick="--quick" in sys.argv)

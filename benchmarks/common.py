@@ -107,6 +107,14 @@ def markdown_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def help_and_exit(doc: str | None) -> None:
+    """``-h``/``--help`` on a script's command line: print its docstring and stop, so asking
+    for help never starts a long run that overwrites the stored results."""
+    if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
+        print((doc or "").strip())
+        raise SystemExit(0)
+
+
 def write_results(name: str, data: dict[str, Any], table_md: str, out_dir: Path = RESULTS) -> Path:
     """Write ``<name>.json`` (data + machine) and ``<name>.md`` (the readable table)."""
     out_dir.mkdir(parents=True, exist_ok=True)
