@@ -141,7 +141,8 @@ def dask_client(scheduler: str | None = None, cluster: str | None = None, client
                 timeout: float = 10) -> Iterator[Any]:
     """A ``distributed.Client``: given, connected to ``scheduler``, or on a new LocalCluster."""
     if client is not None:
-        yield client
+        with _quiet_dask():
+            yield client
         return
     if (scheduler is None) == (cluster is None):
         given = "both were given" if scheduler is not None else "neither was given"

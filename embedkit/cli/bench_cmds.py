@@ -6,7 +6,7 @@ import re
 
 import typer
 
-from embedkit.cli.common import emit_json, emit_table, home_option, json_option
+from embedkit.cli.common import emit_json, emit_table, home_option, json_option, report
 from embedkit.errors import UsageError
 from embedkit.index_params import TYPES
 
@@ -128,9 +128,11 @@ def run_all(
 
     Example: embedkit bench all --quick
     """
-    from embedkit.bench_suite import run_suite
+    from embedkit.bench_suite import benchmarks_dir, run_suite
 
     done = run_suite(quick=quick, out_dir=out)
+    report(f"results written to {benchmarks_dir() / 'results'}" + (f", copied to {out}"
+                                                                    if out else ""))
     if as_json:
         emit_json(done)
     else:

@@ -23,11 +23,17 @@ def list_sets(home: str = home_option(), as_json: bool = json_option()) -> None:
         report(f"no sets in {workspace.home_dir(home)}")
         return
     table = [
-        [r["name"], r.get("size"), r.get("dim"), r.get("builder") or r.get("source"),
+        [r["name"], r.get("size"), r.get("dim"), _made_by(r),
          human_bytes(r.get("disk_bytes")), r.get("indexes"), r.get("error", "")]
         for r in rows
     ]
-    emit_table(table, ["name", "words", "dim", "source", "disk", "indexes", ""])
+    emit_table(table, ["name", "words", "dim", "made by", "disk", "indexes", ""])
+
+
+def _made_by(row: dict) -> str | None:
+    """``import`` or the kind of build (``ppmi-svd``, ``word2vec``, ...)."""
+    return "import" if row.get("builder") == "import" else row.get("source") or row.get(
+        "builder")
 
 
 def info(
