@@ -355,6 +355,8 @@ class Corpus:
                     yield from (("wiki", text) for text in markup.wiki_articles(xml, source.name))
             else:
                 yield from self._text_pieces(fmt, stream, head, encoding, replaced)
+            if stream.fault is not None:  # the text before the fault was used: say so
+                raise stream.fault
         finally:
             if replaced[0]:
                 self.stats.replaced_bytes += replaced[0]
@@ -406,6 +408,12 @@ class _Tally:
         self._stream = stream
         self._stats = stats
         self._pushed = b""
+        self._fault: BaseException | None = None
+
+    @property
+    def fault(self) -> BaseException | None:
+        """The error that ended the stream early, if one did."""
+        return self._fault
 
     def unread(self, data: bytes) -> None:
         self._pushed = data + self._pushed
@@ -414,13 +422,36 @@ class _Tally:
     def read(self, n: int = -1) -> bytes:
         if self._pushed:
             if n is None or n < 0:
-                data, self._pushed = self._pushed + self._stream.read(), b""
+                data, self._pushed = self._pushed + self._read(-1), b""
             else:
                 data, self._pushed = self._pushed[:n], self._pushed[n:]
         else:
-            data = self._stream.read(n)
+            data = self._read(n)
         self._stats.text_bytes += len(data)
         return data
+
+    def _read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (all with n < 0) in small reads: a stream that breaks (a
+        truncated .gz) gives what came before the fault and then ends; the reader raises
+        :attr:`fault` once that text is used."""
+        if self._fault is not None:
+            return b""
+        parts, size = [], 0
+        try:
+            while n < 0 or size < n:
+                chunk = self._stream.read(_READ_STEP if n < 0 else min(_READ_STEP, n - size))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                size += len(chunk)
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            if not parts:
+                raise
+            self._fault = exc
+        return b"".join(parts)
+
+
+_READ_STEP = 1 << 16
 
 
 def _reason(exc: BaseException) -> str:

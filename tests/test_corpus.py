@@ -389,3 +389,18 @@ def test_a_file_named_twice_is_read_once(tmp_path, caplog):
         corpus = Corpus([tmp_path / "a.txt", tmp_path, str(tmp_path / "." / "a.txt")])
     assert [f.path for f in corpus.files] == [str(tmp_path / "a.txt")]
     assert "named more than once" in caplog.text
+
+
+def test_a_small_truncated_gz_keeps_the_text_before_the_cut(gensim_data, tmp_path):
+    import gzip
+
+    text = (gensim_data / "lee_background.cor").read_bytes()
+    packed = gzip.compress(text)
+    (tmp_path / "cut.txt.gz").write_bytes(packed[: len(packed) // 2])
+    corpus = Corpus([tmp_path / "cut.txt.gz"], CorpusConfig(format="lines"))
+    docs = list(corpus.documents())
+    assert 0 < len(docs) < 300  # lee_background.cor has 300 lines
+    assert dict(corpus.stats.skipped)[str(tmp_path / "cut.txt.gz")].startswith("read in part")
+    whole = list(Corpus([gensim_data / "lee_background.cor"], CorpusConfig(format="lines"))
+                 .documents())
+    assert docs[:-1] == whole[: len(docs) - 1]  # the same documents, up to the cut
