@@ -22,6 +22,7 @@ from embedkit.index_params import (
     DEFAULT_K_FACTOR,
     default_nprobe,
     default_pq_m,
+    divisors,
     positive,
 )
 
@@ -35,13 +36,10 @@ def make_index(fstring: str, dim: int) -> faiss.Index:
         hint = ""
         if "multiple of the number of subquantizers" in str(err):
             hint = (f"; the PQ sub-quantisers must divide {dim}: e.g. PQ{default_pq_m(dim)} "
-                    f"(divisors: {', '.join(str(m) for m in _divisors(dim))})")
+                    f"(divisors: {', '.join(str(m) for m in divisors(dim))})")
         raise UsageError(f"FAISS cannot build index {fstring!r} for dimension {dim}: "
                          f"{first_line(err)}{hint}") from None
 
-
-def _divisors(n: int) -> list[int]:
-    return [m for m in range(1, n + 1) if n % m == 0]
 
 
 def set_build_params(index: faiss.Index, ef_construction: int) -> None:

@@ -103,6 +103,7 @@ class Index:
         self._subset: tuple[tuple[int, int, int], np.ndarray] | None = None
         self._zero_rows = np.asarray(manifest.get("zero_rows", []), dtype=np.int64)
         self.warn_short = True  # warn when an IVF search returns fewer than k rows
+        self._kinds = structures(index)  # checked per query: computed once
         # Unfiltered HNSW / IVF queries skip SearchParameters: the query-time knob is set
         # on the structure itself when it changes (saves ~20 us a call, which matters for
         # one-query-at-a-time use).
@@ -183,9 +184,10 @@ class Index:
         unit = unit_rows(matrix)
         zero = np.flatnonzero(~unit.any(axis=1))
         index = make_index(fstring, dim)
-        _check_query_options(index, fstring, ef_construction=ef_construction,
+        kinds = structures(index)
+        _check_query_options(kinds, fstring, ef_construction=ef_construction,
                              ef_search=ef_search, nprobe=nprobe)
-        _check_k_factor(k_factor, index, fstring)
+        _check_k_factor(k_factor, kinds, fstring)
         set_build_params(index, ef_construction or DEFAULT_EF_CONSTRUCTION)
         train(index, unit, seed)
         with progress.task(f"indexing {size:,} vectors ({fstring})", total=size) as bar:
@@ -245,8 +247,8 @@ class Index:
         """
         queries = self._check_queries(queries)
         k = self._check_k(k)
-        _check_query_options(self.faiss_index, self.factory, ef=ef, nprobe=nprobe)
-        _check_k_factor(k_factor, self.faiss_index, self.factory)
+        _check_query_options(self._kinds, self.factory, ef=ef, nprobe=nprobe)
+        _check_k_factor(k_factor, self._kinds, self.factory)
         allowed = _allowed_ids(restrict, len(self))
         if self.is_exact:
             return self._search_exact(queries, k, allowed)
@@ -516,12 +518,18 @@ def _allowed_ids(restrict: int | np.ndarray | None, size: int) -> np.ndarray | N
     return allowed
 
 
-def _check_k_factor(k_factor: int | None, index: faiss.Index, factory: str) -> None:
+def structures(index: faiss.Index) -> frozenset[str]:
+    """Which tunable structures ``index`` holds: ``HNSW``, ``IVF``, ``refine``."""
+    found = {"HNSW": faiss.IndexHNSW, "IVF": faiss.IndexIVF, "refine": faiss.IndexRefine}
+    return frozenset(name for name, cls in found.items() if find(index, cls) is not None)
+
+
+def _check_k_factor(k_factor: int | None, kinds: frozenset[str], factory: str) -> None:
     """A given ``k_factor`` must be positive and the index a refine index."""
     if k_factor is None:
         return
     positive("k_factor", k_factor)
-    if find(index, faiss.IndexRefine) is None:
+    if "refine" not in kinds:
         raise UsageError(f"k_factor is for refine indexes (a factory string ending in RFlat, "
                          f"e.g. 'IVF256,PQ32x4fs,RFlat'); this index is {factory}")
 
@@ -529,13 +537,12 @@ def _check_k_factor(k_factor: int | None, index: faiss.Index, factory: str) -> N
 _NEEDS = {"ef_construction": "HNSW", "ef_search": "HNSW", "ef": "HNSW", "nprobe": "IVF"}
 
 
-def _check_query_options(index: faiss.Index, factory: str, **given: int | None) -> None:
+def _check_query_options(kinds: frozenset[str], factory: str, **given: int | None) -> None:
     """Given search and graph parameters must be positive and the index must have the
     structure they tune (efSearch: HNSW, nprobe: IVF)."""
     for what, value in given.items():
         if value is None:
             continue
         positive(what, value)
-        needs = _NEEDS[what]
-        if find(index, faiss.IndexHNSW if needs == "HNSW" else faiss.IndexIVF) is None:
-            raise UsageError(f"{what} is for {needs} indexes; this index is {factory}")
+        if _NEEDS[what] not in kinds:
+            raise UsageError(f"{what} is for {_NEEDS[what]} indexes; this index is {factory}")

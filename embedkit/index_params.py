@@ -99,8 +99,12 @@ def default_nlist(size: int) -> int:
 
 def default_pq_m(dim: int) -> int:
     """The divisor of ``dim`` closest to dim/4 (4 dimensions per sub-quantiser)."""
-    divisors = [m for m in range(1, dim + 1) if dim % m == 0]
-    return min(divisors, key=lambda m: (abs(m - dim / 4), -m))
+    return min(divisors(dim), key=lambda m: (abs(m - dim / 4), -m))
+
+
+def divisors(n: int) -> list[int]:
+    """The divisors of ``n``, ascending."""
+    return [m for m in range(1, n + 1) if n % m == 0]
 
 
 def default_nbits(size: int) -> int:
