@@ -201,7 +201,9 @@ def test_bad_option_values_and_files_are_one_line_errors(corpus, tmp_path):
             ("--C", "-1", "C must be >= 0"), ("--seed", "-1", "seed must be in [0, 2**32)"),
             ("--seed", str(2**40), "seed must be in"), ("--threads", "-1", "threads must be"),
             ("--ngrams", "0", "ngrams must be at least 1, got 0 (--ngrams)"),
-            ("--oov", "foo", "oov must be 'zeros' or 'random', got 'foo'")):
+            ("--oov", "foo", "oov must be 'zeros' or 'random', got 'foo'"),
+            ("--recurrent-dropout", "1", "dropout rates must be in [0, 1), got "
+             "--recurrent-dropout 1.0")):
         line = _error_line(run_cli("classify", "train", absent, option, value, "-o", out), 2)
         assert message in line, line
     for option, value, message in (("--delimiter", ";;", "--delimiter must be one character"),
@@ -335,6 +337,8 @@ def test_label_mismatch_and_inapplicable_options_name_what_to_fix(corpus, tmp_pa
     assert str(other) in line and "not seen in training" in line
     for args, words in ((["--model", "cnn", "--bidirectional"], "--bidirectional and --layers"),
                         (["--model", "avgpool", "--layers", "2"], "has no recurrent layer"),
+                        (["--model", "cnn", "--recurrent-dropout", "0.3"],
+                         "--recurrent-dropout is for recurrent models"),
                         (["--model", "tfidf-logreg", "--truncating", "foo"], "--truncating")):
         line = _error_line(run_cli("classify", "train", corpus, *args, "-o",
                                    tmp_path / "x.pt"), 2)

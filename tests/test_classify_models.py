@@ -234,6 +234,55 @@ def test_embedding_dropout_only_while_training():
         ClassifierConfig(embedding_dropout=-0.1)
 
 
+def test_recurrent_dropout_masks_the_hidden_weights_while_training():
+    """Weight drop: a training forward equals a plain LSTM whose hidden-to-hidden matrix
+    was dropped with the same mask; evaluation uses the weights as trained; the stored
+    weights are never replaced and dropped entries get no gradient."""
+    config = model_config("lstm", EmbeddingConfig(50, 8), 1, 20, units=6,
+                          recurrent_dropout=0.5)
+    torch.manual_seed(3)
+    net = build_model(config)
+    ids = torch.randint(1, 50, (5, 20))
+    stored = net.rnn.weight_hh_l0.detach().clone()
+    torch.manual_seed(11)
+    trained = net.train()(ids)
+    torch.manual_seed(11)
+    mask = torch.nn.functional.dropout(torch.ones_like(stored), 0.5, True)
+    reference = torch.nn.LSTM(8, 6, batch_first=True)
+    reference.load_state_dict({**net.rnn.state_dict(), "weight_hh_l0": stored * mask})
+    with torch.no_grad():
+        _, (h, _) = reference(net.embedding(ids))
+        assert torch.allclose(trained.detach(), net.out(h[-1]), atol=1e-6)
+        assert 0.3 < (mask == 0).float().mean() < 0.7
+        assert not torch.allclose(trained, net.eval()(ids))
+        _, (plain, _) = net.rnn(net.embedding(ids))
+        assert torch.equal(net(ids), net.out(plain[-1]))  # no dropout when evaluating
+    assert torch.equal(net.rnn.weight_hh_l0, stored)
+    trained.sum().backward()
+    grad = net.rnn.weight_hh_l0.grad
+    assert grad is not None and grad.abs().sum() > 0
+    assert torch.all(grad[mask == 0] == 0)
+    for bad in (1.0, -0.2, float("nan")):
+        with pytest.raises(UsageError, match="--recurrent-dropout"):
+            ClassifierConfig(recurrent_dropout=bad)
+    with pytest.raises(UsageError, match="has no recurrent layer"):
+        ClassifierConfig(model="cnn", recurrent_dropout=0.3)
+    with pytest.raises(UsageError, match="no recurrent layer"):
+        model_config("avgpool", EmbeddingConfig(50, 8), 1, 20, recurrent_dropout=0.3)
+
+
+def test_recurrent_dropout_trains_and_reloads(pang_lee, tmp_path):
+    config = ClassifierConfig(model="gru", epochs=2, seed=5, recurrent_dropout=0.4, **TINY)
+    result = train_classifier(pang_lee, config)
+    path = tmp_path / "m.pt"
+    result.classifier.save(path)
+    loaded = TextClassifier.load(path)
+    texts = ["a dull and lifeless film", "warm , funny and wise"]
+    assert np.array_equal(loaded.predict_scores(texts), result.classifier.predict_scores(texts))
+    assert loaded.config.recurrent_dropout == 0.4
+    assert loaded.network.config.recurrent_dropout == 0.4
+
+
 def test_deterministic_and_save_load(pang_lee, tmp_path):
     config = ClassifierConfig(model="gru", epochs=2, seed=7, bidirectional=True, layers=2,
                               dropout=0.2, pooling="max", **TINY)

@@ -83,6 +83,7 @@ class ClassifierConfig:
     bidirectional: bool = False
     dropout: float = 0.0
     embedding_dropout: float = 0.0
+    recurrent_dropout: float = 0.0
     ngrams: int = 1
     C: float = 0.0
     validation: float = 0.2
@@ -113,9 +114,14 @@ class ClassifierConfig:
             raise UsageError(f"oov must be 'zeros' or 'random', got {self.oov!r} (--oov)")
         if self.pooling not in POOLINGS:
             raise UsageError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
-        if not (0.0 <= self.dropout < 1.0 and 0.0 <= self.embedding_dropout < 1.0):
-            raise UsageError(f"dropout rates must be in [0, 1), got --dropout {self.dropout} "
-                             f"and --embedding-dropout {self.embedding_dropout}")
+        rates = {"dropout": self.dropout, "embedding-dropout": self.embedding_dropout,
+                 "recurrent-dropout": self.recurrent_dropout}
+        for option, rate in rates.items():
+            if not 0.0 <= rate < 1.0:  # also false for NaN
+                raise UsageError(f"dropout rates must be in [0, 1), got --{option} {rate}")
+        if self.recurrent_dropout and self.model not in RECURRENT_NAMES:
+            raise UsageError(f"--recurrent-dropout is for recurrent models (rnn, lstm, gru); "
+                             f"{self.model!r} has no recurrent layer")
         if self.pooling != "last" and self.model not in RECURRENT_NAMES:
             raise UsageError(f"pooling {self.pooling!r} is for recurrent models; "
                              f"{self.model!r} pools on its own (leave out --pooling)")
@@ -518,7 +524,7 @@ def _fit_network(config, vocab, labels, train, train_tokens, val, vectors):
     mconfig = models.model_config(config.model, embedding, labels.outputs, config.maxlen,
                                   config.units, config.layers, config.bidirectional,
                                   config.dropout, config.padding, config.packed, config.init,
-                                  config.pooling)
+                                  config.pooling, config.recurrent_dropout)
     network = models.build_model(mconfig)
     coverage = None
     if vectors is not None:

@@ -13,6 +13,10 @@ Three classes, each built from a frozen config saved with its weights:
   layer reads the last state (``pooling="last"``, Keras' default) or the maximum or mean
   of the top layer's outputs over the real tokens (``"max"``, ``"mean"``; padding masked
   out), which also spares a bidirectional layer's backward state the run through padding.
+  ``recurrent_dropout`` is DropConnect on the hidden-to-hidden weights (the weight drop of
+  Merity et al.'s AWD-LSTM): one mask per batch, shared by every time step, so the fused
+  recurrent kernel still runs. Keras' ``recurrent_dropout`` drops the state instead, which
+  needs a step-by-step loop.
 - :class:`ConvClassifier`: 1-D CNN with max pooling (Chollet 6.4).
 
 Weights start as Keras starts them (the recipe behind Chollet's published numbers):
@@ -83,6 +87,7 @@ class RecurrentConfig:
     packed: bool = False
     init: str = "keras"  # or "torch": PyTorch's defaults, to measure what the recipe buys
     pooling: str = "last"  # or "max" / "mean" over the real tokens' outputs
+    recurrent_dropout: float = 0.0  # weight drop on the hidden-to-hidden matrices
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ class RecurrentClassifier(_Base):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         inputs = self._packed(ids) if self.config.packed else self.embed(ids)
-        outputs, state = self.rnn(inputs)
+        outputs, state = self._recur(inputs)
         if self.config.pooling != "last":
             return self.out(self.dropout(self._pool(outputs, ids)))
         if isinstance(state, tuple):
@@ -220,6 +225,17 @@ class RecurrentClassifier(_Base):
         directions = 2 if self.config.bidirectional else 1
         last = torch.cat(list(state[-directions:]), dim=1)
         return self.out(self.dropout(last))
+
+    def _recur(self, inputs: Any) -> tuple[Any, Any]:
+        """The recurrent layers, with weight drop on the hidden-to-hidden weights while
+        training (the masked copies are used for this call only)."""
+        rate = self.config.recurrent_dropout
+        if not (rate and self.training):
+            return self.rnn(inputs)
+        weights = {name: nn.functional.dropout(param, rate, True) if
+                   name.startswith("weight_hh") else param
+                   for name, param in self.rnn.named_parameters()}
+        return torch.func.functional_call(self.rnn, weights, (inputs,))
 
     def _pool(self, outputs: Any, ids: torch.Tensor) -> torch.Tensor:
         """Max or mean of the top layer's outputs over the real (non-padding) tokens."""
@@ -282,7 +298,8 @@ _KINDS = {"pooled": PooledConfig, "recurrent": RecurrentConfig, "conv": ConvConf
 def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: int,
                  units: int = 32, layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, padding: str = "pre", packed: bool = False,
-                 init: str = "keras", pooling: str = "last") -> Any:
+                 init: str = "keras", pooling: str = "last",
+                 recurrent_dropout: float = 0.0) -> Any:
     """The config of model ``name`` (see :data:`MODEL_NAMES`)."""
     if name not in MODEL_NAMES:
         raise UsageError(f"unknown model {name!r}; valid: {', '.join(MODEL_NAMES)}")
@@ -290,9 +307,12 @@ def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: in
         raise UsageError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
     if pooling not in POOLINGS:
         raise UsageError(f"unknown pooling {pooling!r}; valid: {', '.join(POOLINGS)}")
-    if not 0.0 <= dropout < 1.0 or not 0.0 <= embedding.dropout < 1.0:
-        raise UsageError(f"dropout rates must be in [0, 1), got {dropout} and "
-                         f"{embedding.dropout} (embedding)")
+    if not all(0.0 <= rate < 1.0 for rate in (dropout, embedding.dropout, recurrent_dropout)):
+        raise UsageError(f"dropout rates must be in [0, 1), got {dropout}, "
+                         f"{embedding.dropout} (embedding) and {recurrent_dropout} (recurrent)")
+    if recurrent_dropout and name not in RECURRENT:  # also checked by ClassifierConfig
+        raise UsageError(f"recurrent dropout is for recurrent models; {name!r} has no "
+                         "recurrent layer")
     if units < 1 or layers < 1 or embedding.dim < 1:
         raise UsageError("units, layers and the embedding dimension must be at least 1")
     if pooling != "last" and name not in RECURRENT:  # also checked by ClassifierConfig
@@ -305,7 +325,7 @@ def model_config(name: str, embedding: EmbeddingConfig, outputs: int, maxlen: in
         return ConvConfig(embedding, outputs, filters=units, dropout=dropout)
     cell, bi = RECURRENT[name]
     return RecurrentConfig(embedding, outputs, cell, units, layers, bi or bidirectional,
-                           dropout, padding, packed, init, pooling)
+                           dropout, padding, packed, init, pooling, recurrent_dropout)
 
 
 def build_model(config: Any) -> _Base:

@@ -51,6 +51,9 @@ def train(
                                   "stacked layers)."),
     embedding_dropout: float = typer.Option(0.0, help="Dropout of the embedded words' "
                                             "features while training."),
+    recurrent_dropout: float = typer.Option(0.0, help="Recurrent models: weight drop "
+                                            "(DropConnect) on the hidden-to-hidden weights "
+                                            "while training, one mask per batch."),
     packed: bool = typer.Option(False, help="Skip padding exactly with packed sequences "
                                 "(slower on CPU)."),
     pooling: str = typer.Option("last", help="Recurrent models: what the output layer reads: "
@@ -114,7 +117,8 @@ def train(
         embedding_dim=embedding_dim, vector_dims=vector_dims, freeze=freeze, oov=oov,
         normalize=normalize, units=units,
         layers=layers, bidirectional=bidirectional, dropout=dropout,
-        embedding_dropout=embedding_dropout, pooling=pooling, packed=packed, init=init,
+        embedding_dropout=embedding_dropout, recurrent_dropout=recurrent_dropout,
+        pooling=pooling, packed=packed, init=init,
         ngrams=ngrams, C=c, validation=validation, test=test, group_split=group_split,
         tokenizer={"lowercase": lowercase}, optimizer=optimizer, lr=lr,
         batch_size=batch_size, epochs=epochs, patience=patience, monitor=monitor,
