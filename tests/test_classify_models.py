@@ -283,6 +283,26 @@ def test_recurrent_dropout_trains_and_reloads(pang_lee, tmp_path):
     assert loaded.network.config.recurrent_dropout == 0.4
 
 
+def test_a_baseline_fits_on_training_and_validation_texts():
+    """A baseline has no early stopping: the validation texts join its training texts, so
+    its report, vocabulary and labels cover both (a label seen only there is known)."""
+    texts = ["good fun film", "dull bad film", "good great fun", "bad dull mess"] * 10
+    labels = [("pos",), ("neg",), ("pos",), ("neg",)] * 10
+    splits = ["train"] * 40
+    texts += ["zany odd film", "zany quirky odd"] * 5
+    labels += [("odd",), ("odd",)] * 5
+    splits += ["validation", "validation"] * 5
+    texts += ["good fun", "dull mess", "zany odd"]
+    labels += [("pos",), ("neg",), ("odd",)]
+    splits += ["test"] * 3
+    data = LabelledTexts(texts, labels, splits)
+    result = train_classifier(data, ClassifierConfig(model="bow-logreg", max_words=50))
+    assert result.info["sizes"] == {"train": 50, "validation": 0, "test": 3}
+    assert result.info["labels"] == ["neg", "odd", "pos"]
+    assert "zany" in result.classifier.vocabulary.words
+    assert result.classifier.predict(["zany quirky"]) == [("odd",)]
+
+
 def test_deterministic_and_save_load(pang_lee, tmp_path):
     config = ClassifierConfig(model="gru", epochs=2, seed=7, bidirectional=True, layers=2,
                               dropout=0.2, pooling="max", **TINY)

@@ -364,6 +364,11 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     train, val, test = parts["train"], parts["validation"], parts["test"]
     if not len(train):
         raise InputFormatError(_no_training_texts(data), data.source or None)
+    if config.model in BASELINE_NAMES and len(val):  # no early stopping to feed: fit on both
+        log.info("%s has no epochs to choose: it fits on the training + validation texts "
+                 "(%d)", config.model, len(train) + len(val))
+        train, val = _concat(train, val), val.subset([])
+        parts = {**parts, "train": train, "validation": val}
     labels = pp.Labels.from_data(train.labels, data.multi_label)
     if test_data is not None and labels.task != "multilabel":
         try:  # test labels the model cannot know: say so before training
@@ -379,9 +384,6 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
         if config.refit:
             log.warning("refit: %s has no epochs to choose and already trains on the "
                         "training + validation texts; --refit changes nothing", config.model)
-        if len(val):
-            train = _concat(train, val)  # a baseline has no early stopping to feed
-            train_tokens = train.tokens(tokenizer)
         classifier, history = _fit_baseline(config, vocab, labels, train, train_tokens)
     else:
         classifier, history, info["coverage"] = _fit_network(
