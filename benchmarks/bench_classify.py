@@ -43,6 +43,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+if not __package__:  # run as a file (python benchmarks/bench_x.py): import from the repo
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from benchmarks.common import SHARED_DATA, help_and_exit, markdown_table, write_results
 from embedkit.classify.classifier import ClassifierConfig, train_classifier
 from embedkit.classify.datasets import read_dataset

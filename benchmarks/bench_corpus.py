@@ -21,6 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+if not __package__:  # run as a file (python benchmarks/bench_x.py): import from the repo
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from benchmarks.common import (
     PEAK_RSS_SNIPPET,
     SHARED_DATA,

@@ -26,6 +26,9 @@ from typing import Any
 
 import numpy as np
 
+if not __package__:  # run as a file (python benchmarks/bench_x.py): import from the repo
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from benchmarks.common import PEAK_RSS_SNIPPET as PEAK_SNIPPET
 from benchmarks.common import help_and_exit, markdown_table, run_measured, write_results
 from embedkit.formats import export_vectors

@@ -31,6 +31,9 @@ from typing import Any
 
 import numpy as np
 
+if not __package__:  # run as a file (python benchmarks/bench_x.py): import from the repo
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from benchmarks.common import SHARED_DATA, help_and_exit, markdown_table, write_results
 from embedkit import store
 from embedkit.index import Index

@@ -9,6 +9,9 @@ held-out words that the index never saw.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +24,8 @@ from embedkit.formats import read_vectors
 from embedkit.index import Index
 from embedkit.tune import recall_at, tune_search_params
 from tests.cli_helpers import run_cli
+
+REPO = Path(__file__).resolve().parents[1]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -254,3 +259,16 @@ def test_suite_skips_missing_scripts_and_refuses_unknown_names():
                      "note": "benchmarks/bench_no_such_benchmark.py does not exist yet"}]
     with pytest.raises(UsageError, match="no benchmark named 'nope'"):
         run_one("nope")
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (REPO / "benchmarks").glob("bench_*.py")))
+def test_benchmark_scripts_run_as_files_or_modules(script, tmp_path):
+    """``python benchmarks/bench_x.py --help`` (from any folder) and ``python -m`` both print
+    the script's description and stop, without starting a run."""
+    path = REPO / "benchmarks" / script
+    first_line = path.read_text().split('"""')[1].strip().splitlines()[0]
+    for args, cwd in (([str(path)], tmp_path), (["-m", f"benchmarks.{path.stem}"], REPO)):
+        done = subprocess.run([sys.executable, *args, "--help"], cwd=cwd, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-500:]
+        assert first_line in done.stdout
