@@ -206,13 +206,28 @@ class ShardCorpus(Corpus):
             start, end = self.shard.byte_range
             with io.BufferedReader(_ByteRange(file.path, start, end), BLOCK) as stream:
                 yield iter([Source(file.path, stream)])
+            self.stats.input_bytes = end - start
             return
-        lo, hi = self.shard.members  # type: ignore[misc]
-        found = sources(file, self.config.glob, self.config.exclude, [0])
+        counter = [0]
+        found = sources(file, self.config.glob, self.config.exclude, counter)
         try:
-            yield (s for i, s in zip(range(hi), found, strict=False) if i >= lo)
+            yield self._member_range(found, counter)
         finally:
             found.close()
+
+    def _member_range(self, found: Iterator[Source], counter: list[int]) -> Iterator[Source]:
+        """The shard's members [lo, hi) of an archive, counted in ``stats.members``; its
+        ``input_bytes`` are the archive bytes read from the first of them to the end of the
+        last, so the shards of one archive add up to about its size."""
+        lo, hi = self.shard.members  # type: ignore[misc]
+        first = 0 if lo == 0 else None
+        for i, source in zip(range(hi), found, strict=False):
+            if i < lo:
+                continue
+            first = counter[0] if first is None else first
+            self.stats.members += 1
+            yield source
+        self.stats.input_bytes = counter[0] - (counter[0] if first is None else first)
 
 
 @dataclass

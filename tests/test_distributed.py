@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,6 +119,8 @@ def test_byte_range_shards_give_identical_counts_ppmi_and_vectors(client, lee, s
     assert stats["tokens"] == single_lee.metadata["stats"]["tokens"]
     assert stats["documents"] == single_lee.metadata["stats"]["documents"] == 300
     assert stats["nonzero_counts"] == single_lee.metadata["stats"]["nonzero_counts"]
+    size = Path(lee.paths[0]).stat().st_size  # the byte ranges add up to the file
+    assert stats["input_bytes"] == single_lee.metadata["stats"]["input_bytes"] == size
     assert_same_space(single_lee, cluster)
     np.testing.assert_array_equal(cluster.matrix, single_lee.matrix)
 
@@ -354,3 +357,6 @@ def test_archive_member_groups_from_gensim_texts(client, gensim_data, tmp_path, 
     ref_vocab, ref_counts = single_machine_counts(corpus, config)
     assert vocab.words == ref_vocab.words
     assert_identical(counts, ref_counts)
+    summed = dist._summed_stats(shards)  # the member groups add up to the archive
+    assert summed["members"] == corpus.stats.members == len(names)
+    assert summed["input_bytes"] == corpus.stats.input_bytes > 0.95 * archive.stat().st_size
