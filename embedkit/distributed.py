@@ -580,7 +580,8 @@ def build_ppmi_svd_distributed(
         params={"tokenizer": tokenizer.to_dict(), "min_count": min_count,
                 "max_vocab": max_vocab, "preset": preset or DEFAULT_PRESET,
                 "corpus": corpus_params(corpus),
-                "count": count_cfg.to_dict(), "pmi": pmi_cfg.to_dict(), "svd": svd_cfg.to_dict(),
+                "count": count_cfg.to_dict(), "pmi": pmi_cfg.to_dict(),
+                "svd": _svd_params(svd_cfg, svd_stats["svd_stage"]),
                 "distributed": {"scheduler": scheduler, "cluster": cluster,
                                 "shard_bytes": shard_bytes, "svd": svd,
                                 "split_every": split_every}},
@@ -592,6 +593,14 @@ def build_ppmi_svd_distributed(
         files=corpus_files(corpus),
         timings={k: round(v, 3) for k, v in timings.items()})
     return vectors
+
+
+def _svd_params(svd_cfg: SVDConfig, stage: str) -> dict[str, Any]:
+    """The SVD settings as run: the cluster stage is randomized whatever was asked."""
+    params = svd_cfg.to_dict()
+    if stage != "local":
+        params["algorithm"] = "randomized"
+    return params
 
 
 def _auto_shard_bytes(corpus: Corpus, workers: int) -> int:

@@ -176,8 +176,9 @@ def test_subsampling_does_not_depend_on_sharding(client, lee):
 
 def test_svd_on_the_cluster_when_over_budget(client, lee, single_lee, svd_log):
     cluster = dist.build_ppmi_svd_distributed(lee, client=client, dim=DIM, shard_bytes=90_000,
-                                              svd_memory="1M")
+                                              svd_memory="1M", algorithm="arpack")
     assert cluster.metadata["stats"]["svd_stage"] == "cluster"
+    assert cluster.metadata["params"]["svd"]["algorithm"] == "randomized"  # as it ran
     assert any("on the cluster" in m and "over" in m for m in svd_log)
     assert_same_space(single_lee, cluster)
     estimate = cluster.metadata["stats"]["svd_estimate_bytes"]
