@@ -238,6 +238,8 @@ def write(results: dict, out: Path, thresholds: Sequence[float]) -> None:
     plot_recall_qps(results, out / "recall_qps.png")
     if results.get("scaling"):
         plot_scaling(results, out / "scaling.png")
+    else:  # a folder reused from a run over several sizes: its plot is not of these results
+        (out / "scaling.png").unlink(missing_ok=True)
 
 
 def _json_default(value: Any) -> Any:

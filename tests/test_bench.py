@@ -239,6 +239,8 @@ def test_cli_target_recall_and_bench(gensim_data, home, tmp_path):
     assert flat.exit_code == 2 and "no search parameter" in flat.stderr
 
     out = tmp_path / "b"
+    out.mkdir()
+    (out / "scaling.png").write_bytes(b"a plot from an earlier run over several sizes")
     ran = run_cli("bench", "index", "pl", "--queries", "100", "--types", "flat,hnsw",
                   "--peers", "numpy", "--sizes", "none", "--quick", "--threads", "1",
                   "-o", out, "--json")
