@@ -134,6 +134,11 @@ class Index:
         return int(self.faiss_index.ntotal)
 
     @property
+    def searchable_rows(self) -> int:
+        """Rows a search can return (all-zero rows never are)."""
+        return len(self) - int(self._zero_rows.size)
+
+    @property
     def is_exact(self) -> bool:
         return self.factory == "Flat"
 
@@ -257,7 +262,7 @@ class Index:
         # FAISS's HNSW returns at most efSearch results: never search with a beam below k
         ef = max(ef or self.manifest.get("query_params", {}).get("ef_search", DEFAULT_EF_SEARCH), k)
         found = self._search_faiss(queries, k, allowed, ef, nprobe, k_factor)
-        if self.warn_short and allowed is None and k <= len(self) - self._zero_rows.size:
+        if self.warn_short and allowed is None and k <= self.searchable_rows:
             self._warn_short(found, k)
         return found
 

@@ -17,6 +17,7 @@ with cosines shifted to [0, 1] as cos' = (1 + cos) / 2, exactly as gensim's
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ import numpy as np
 from embedkit.errors import UnknownWordError, UsageError
 from embedkit.index import Index, Neighbours, exact_search, top_k
 from embedkit.vectors import Vectors, unit_rows
+
+log = logging.getLogger("embedkit.query")
 
 METHODS = ("3cosadd", "3cosmul")
 _EPS = 1e-6  # gensim's most_similar_cosmul guard against division by zero
@@ -147,16 +150,34 @@ def neighbors(vectors: Vectors, words: Sequence[str], k: int = 10, *,
     if not resolved.words:
         return {}
     fetch = min(k + 1, len(vectors) if index is None else len(index))
-    found = search_vectors(vectors, resolved.unit, fetch, index=index, ef=ef, nprobe=nprobe,
-                           k_factor=k_factor,
-                           restrict=restrict)
+    index_warns = index is not None and index.warn_short
+    if index_warns:  # it would count the rows searched: k + 1, or more for re-ranking
+        index.warn_short = False
+    try:
+        found = search_vectors(vectors, resolved.unit, fetch, index=index, ef=ef, nprobe=nprobe,
+                               k_factor=k_factor, restrict=restrict)
+    finally:
+        if index_warns:
+            index.warn_short = True
     out = {}
     for word, row, unit, ids, scores in zip(resolved.words, resolved.rows, resolved.unit,
                                             found.ids, found.scores, strict=True):
         keep = (ids >= 0) & (ids != row) & unit.any()  # an all-zero vector has no neighbours
         out[word] = [(vectors.words[i], float(s)) for i, s in zip(ids[keep][:k], scores[keep][:k],
                                                                   strict=True)]
+    if index_warns and restrict is None:
+        _warn_short(out, k, index)
     return out
+
+
+def _warn_short(answers: dict[str, list[tuple[str, float]]], k: int, index: Index) -> None:
+    """An IVF search that visits too few lists can give fewer than k neighbours: say so."""
+    complete = min(k, index.searchable_rows - 1)  # the word itself is left out
+    short = sum(len(found) < complete for found in answers.values())
+    if short:
+        log.warning("%d of %d query words got fewer than %d neighbours from index %r (%s); "
+                    "visit more lists (--nprobe) for complete answers", short, len(answers),
+                    k, index.name, index.factory)
 
 
 def similarity(vectors: Vectors, word_a: str, word_b: str) -> dict[str, float]:

@@ -142,6 +142,28 @@ def test_k_above_the_search_beam_still_gives_k_answers(dickens, caplog):
     assert "fewer than" not in caplog.text
 
 
+def test_short_neighbour_lists_are_counted_in_the_words_asked_for(dickens, caplog):
+    """neighbors() searches k + 1 rows (the word itself is dropped), or more to re-rank a
+    quantised index; its warning speaks of the k neighbours asked for, per query word."""
+    from embedkit.query import neighbors
+
+    words = dickens.words[:20]
+    for kind, options in (("ivf", {"nlist": 256}), ("ivfpq", {"nlist": 256, "pq_m": 10})):
+        index = Index.build(dickens, kind, **options)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="embedkit"):
+            found = neighbors(dickens, words, k=200, index=index, nprobe=1)
+        short = sum(len(answer) < 200 for answer in found.values())
+        assert short and f"{short} of 20 query words got fewer than 200 neighbours" in caplog.text
+        assert "fewer than 201" not in caplog.text and "2000" not in caplog.text
+        assert index.warn_short  # switched back on
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="embedkit"):
+            complete = neighbors(dickens, words, k=10, index=index, nprobe=256)
+        assert all(len(answer) == 10 for answer in complete.values())
+        assert "fewer than" not in caplog.text
+
+
 @pytest.mark.parametrize("restrict", [300, 2000])
 def test_restrict_searches_only_the_most_frequent_rows(dickens, dickens_index, dickens_queries,
                                                        restrict):
