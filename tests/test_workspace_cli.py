@@ -201,6 +201,19 @@ def test_quiet_silences_the_summary(home, gensim_data):
     assert quiet.stderr == "" and quiet.stdout == ""
 
 
+def test_quiet_and_verbose_also_work_after_the_command(home, gensim_data):
+    glove = gensim_data / "test_glove.txt"
+    quiet = run_cli("import", glove, "--name", "b", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == ""
+    quieter = run_cli("classify", "train", glove, "--quiet", "--model", "nosuch", "-o", "m.pt")
+    assert quieter.exit_code == 2 and "unknown model 'nosuch'" in quieter.stderr
+    assert run_cli("neighbors", "b", "the", "-k", "2", "-v").exit_code == 0
+    named = run_cli("import", glove, "--name", "-q")  # an option's value stays its value
+    assert named.exit_code == 2 and "invalid set name '-q'" in named.stderr
+    word = run_cli("neighbors", "b", "--", "-q")  # after --, a word
+    assert word.exit_code == 1 and "unknown word '-q'" in word.stderr
+
+
 def test_list_with_a_file_as_home_is_a_usage_error(tmp_path):
     home = tmp_path / "afile"
     home.write_text("x")

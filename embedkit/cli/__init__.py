@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -62,6 +63,11 @@ class _Group(TyperGroup):
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
+    def parse_args(self, ctx, args):
+        if ctx.parent is None:  # `embedkit build ... -q` as `embedkit -q build ...`
+            args = _hoist_global_flags(self, ctx, list(args))
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
         atomic.COMMITTED.clear()
         _SIGNALLED.clear()
@@ -92,6 +98,44 @@ class _Group(TyperGroup):
         if _SIGNALLED:  # the interrupt landed where Python could not raise it (a finaliser)
             _interrupted(_SIGNALLED[0] == signal.SIGTERM)
         return result
+
+
+GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose")
+
+
+def _hoist_global_flags(group: Any, ctx: Any, args: list[str]) -> list[str]:
+    """Move -q/-v written after the command to the front, where the root options are read.
+
+    Option values are skipped using the command's own options (``--name -q`` keeps ``-q``
+    as the name), and nothing after ``--`` moves."""
+    command, at = group, 0
+    while at < len(args) and hasattr(command, "get_command"):  # a group: find its command
+        token = args[at]
+        if token.startswith("-"):  # an option of the group itself (no root option takes a value)
+            at += 1
+            continue
+        command = command.get_command(ctx, token)
+        if command is None:
+            return args  # an unknown command: click says so
+        at += 1
+    params = [p for p in command.params if p.param_type_name == "option"]
+    own = {name for p in params for name in (*p.opts, *p.secondary_opts)}
+    takes_value = {name for p in params if not p.is_flag and not p.count for name in p.opts}
+    hoisted, kept, index = [], args[:at], at
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            kept += args[index:]
+            break
+        if token in GLOBAL_FLAGS and token not in own:
+            hoisted.append(token)
+        else:
+            kept.append(token)
+            if token in takes_value and index + 1 < len(args):
+                kept.append(args[index + 1])
+                index += 1
+        index += 1
+    return hoisted + kept
 
 
 def _interrupted(terminated: bool) -> None:
@@ -146,9 +190,11 @@ def _version(value: bool) -> None:
 def _root(
     quiet: bool = typer.Option(
         False, "--quiet", "-q",
-        help="No progress bars or info logs (warnings and errors still show).",
+        help="No progress bars or info logs (warnings and errors still show); also "
+             "accepted after the command.",
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs on stderr."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs on stderr "
+                                 "(also accepted after the command)."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
