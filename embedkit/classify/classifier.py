@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -369,13 +370,14 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
                  "(%d)", config.model, len(train) + len(val))
         train, val = _concat(train, val), val.subset([])
         parts = {**parts, "train": train, "validation": val}
-    labels = pp.Labels.from_data(train.labels, data.multi_label)
+    labels = _labels_of(train, data)
     if test_data is not None and labels.task != "multilabel":
         try:  # test labels the model cannot know: say so before training
             labels.encode(test.labels)
         except InputFormatError as err:
             raise InputFormatError(f"{err} (from the training data)",
                                    test_data.source or None) from None
+    _check_held_out_labels(labels, data, parts, test_data is not None)
     train_tokens = train.tokens(tokenizer)
     vocab = pp.Vocabulary.build(train_tokens, config.max_words)
     info: dict[str, Any] = {"sizes": {k: len(v) for k, v in parts.items()},
@@ -403,6 +405,40 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
         metrics["majority_accuracy"] = majority_accuracy(
             labels.encode(train.labels), labels.encode(test.labels))
     return TrainResult(classifier, history, metrics, info)
+
+
+def _labels_of(train: LabelledTexts, data: LabelledTexts) -> pp.Labels:
+    """The labels of the training part; too few classes is an error naming the data."""
+    try:
+        return pp.Labels.from_data(train.labels, data.multi_label)
+    except InputFormatError as err:
+        raise InputFormatError(str(err), data.source or None) from None
+
+
+def _check_held_out_labels(labels: pp.Labels, data: LabelledTexts,
+                           parts: dict[str, LabelledTexts], test_data: bool) -> None:
+    """Before training: a single-label validation or test text whose label no training text
+    has would fail the run at its end, so say so now (multi-label data drops such labels)."""
+    if labels.task == "multilabel":
+        return
+    known = set(labels.names)
+    for name in ("validation",) if test_data else ("validation", "test"):
+        unknown = Counter(labs[0] for labs in parts[name].labels if labs[0] not in known)
+        if unknown:
+            raise InputFormatError(_held_out_only(name, unknown, data), data.source or None)
+
+
+def _held_out_only(part: str, unknown: Counter, data: LabelledTexts) -> str:
+    """Why a held-out label cannot be scored, and what to do."""
+    names = pp.listing(sorted(unknown), repr)
+    where = (f"the data's own {part} split" if data.has_split(part)
+             else f"the {part} part drawn from the data")
+    fix = ("add training texts with them or remove them from that split" if
+           data.has_split(part) else "add texts of them, remove them, or draw another split "
+           f"with --seed (or --{part} 0)")
+    count = sum(unknown.values())
+    return (f"label(s) {names} ({count} text{'s' * (count != 1)}) occur only in {where}, never "
+            f"in the training texts, so no model can learn them; {fix}")
 
 
 def _no_training_texts(data: LabelledTexts) -> str:

@@ -175,7 +175,8 @@ def detect_layout(path: Path) -> str:
         return "folders"
     if name.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz")):
         return "table"
-    lines = [ln for ln in _read_bytes(path).split(b"\n", 400)[:400] if ln.strip()]
+    raw = _read_bytes(path).removeprefix(codecs.BOM_UTF8)
+    lines = [ln for ln in raw.split(b"\n", 400)[:400] if ln.strip()]
     if not lines:
         raise InputFormatError("empty file: no labelled texts", path)
     first = lines[0].decode("utf-8", "replace").strip()
@@ -183,12 +184,21 @@ def detect_layout(path: Path) -> str:
         return "fasttext"
     if "\t" in first:
         return "table"
-    heads = [ln.split(None, 1)[0] for ln in lines]
-    if len(set(heads)) <= max(2, min(50, len(heads) // 2)) and all(len(h) <= 40 for h in heads):
+    if _looks_label_first([ln.split(None, 1)[0] for ln in lines]):
         return "label-first"
     raise InputFormatError(
         "cannot tell the layout of this file; pass --format "
         "(fasttext, label-first, table, folders or reuters)", path)
+
+
+def _looks_label_first(heads: list[bytes]) -> bool:
+    """First words that are labels: few distinct ones (or, in a short file, all integers)."""
+    if any(len(h) > 40 for h in heads):
+        return False
+    distinct = set(heads)
+    if all(h.lstrip(b"-").isdigit() for h in heads) and len(distinct) <= 50:
+        return len(heads) < 50 or len(distinct) <= len(heads) // 2
+    return len(distinct) <= max(2, min(50, len(heads) // 2))
 
 
 def _is_archive(path: Path) -> bool:
@@ -233,14 +243,19 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 # -- folder per class -----------------------------------------------------------------
 def read_folders(path: Path, encoding: str = "utf-8") -> LabelledTexts:
     """One folder per class (below optional train/test folders), in a folder or archive."""
-    docs, url_lists = [], {}
+    docs, url_lists, files = [], {}, 0
     for parts, raw in _iter_tree(path):
+        files += 1
         if _class_of(parts):
             docs.append((parts, raw))
         elif _URLS.fullmatch(parts[-1]):  # aclImdb: urls_<class>.txt, line i = review i
             url_lists[(*parts[:-1], _URLS.fullmatch(parts[-1])[1])] = raw
     if not docs:
-        return LabelledTexts([], [], [])
+        found = f"{files} files, none inside" if files else "no files in"
+        raise InputFormatError(
+            f"no class folders: {found} a folder named after its class; lay the texts out "
+            "as <class>/<file> (below train/ and test/ folders if split), or pass --format "
+            "for a file of labelled lines", path)
     depth = Counter(len(parts) for parts, _ in docs).most_common(1)[0][0]
     texts, labels, splits, replaced, places = [], [], [], 0, []
     for parts, raw in docs:
@@ -476,14 +491,22 @@ def _columns(path: Path, rows: list[list[str]], text_column: str | int | None,
         known = any(n in _TEXT_NAMES + _LABEL_NAMES for n in names)
         header = rows[0] if named or known else None
         if header is None and text_column is None and label_column is None and width == 2:
-            mean = [sum(len(r[i]) for r in rows[:200] if len(r) == 2) for i in (0, 1)]
-            return (1, 0, None) if mean[1] > mean[0] else (0, 1, None)
+            return _guess_two_columns(path, rows)
         text_idx = _find_column(path, names, text_column, _TEXT_NAMES, "text")
         label_idx = _find_column(path, names, label_column, _LABEL_NAMES, "label")
     if text_idx == label_idx:
         column = _column_name(text_idx, header)
         raise UsageError(f"{path}: the text and the labels are both {column}; pass "
                          "--text-column and --label-column with two different columns")
+    return text_idx, label_idx, header
+
+
+def _guess_two_columns(path: Path, rows: list[list[str]]) -> tuple[int, int, list[str] | None]:
+    """(text index, label index, header or None) of a two-column table without known column
+    names: the longer cells are the texts; the first row is a header on strong evidence."""
+    mean = [sum(len(r[i]) for r in rows[:200] if len(r) == 2) for i in (0, 1)]
+    text_idx, label_idx = (1, 0) if mean[1] > mean[0] else (0, 1)
+    header = rows[0] if _first_row_is_header(path, rows, text_idx, label_idx) else None
     return text_idx, label_idx, header
 
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embedkit.atomic import check_writable
 from embedkit.classify.baselines import BASELINE_NAMES
 from embedkit.classify.classifier import (
@@ -103,20 +105,20 @@ def evaluate_files(
 
 def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: str,
                     data: str | os.PathLike) -> tuple[LabelledTexts, str]:
-    """The texts of ``split``: the data's own split of that name; else, when ``data`` is the
-    model's training data, the part its training run drew (the same seed, so ``test`` is
-    the held-out test part); else every text for ``test``."""
-    if split != "all" and dataset.has_split(split):
-        return dataset.subset([i for i, s in enumerate(dataset.splits) if s == split]), split
+    """The texts of ``split``: when ``data`` is the model's training data, the part its
+    training run drew (the same seed, so ``test`` is the held-out test part and ``train``
+    leaves out the validation texts drawn from the data's own train split); else the data's
+    own split of that name; else every text for ``test``."""
     trained_on = classifier.trained_on or {}
     same = trained_on.get("fingerprint") == data_fingerprint(dataset)
+    if split != "all" and dataset.has_split(split) and not same:
+        return dataset.subset([i for i, s in enumerate(dataset.splits) if s == split]), split
     if not same and trained_on.get("path") == os.path.abspath(data):
         log.warning("%s is the file the model was trained on, but read with other options "
                     "(training read it with %s), so its held-out part cannot be found: "
                     "texts it was trained on are scored too; pass the same options", data,
                     _options_text(trained_on.get("read_options") or {}))
-    ids = held_out_ids(dataset, classifier.config, trained_on.get("test_data", False)) \
-        if same and split != "all" else None
+    ids = _trained_parts(classifier, dataset) if same and split != "all" else None
     if ids is not None and len(ids[split]):
         log.info("%s is the model's training data: evaluating the %s part its training drew "
                  "(seed %d)", data, split, classifier.config.seed)
@@ -126,7 +128,22 @@ def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: s
             log.warning("%s is the model's training data: every text is scored, including "
                         "the texts it was trained on", data)
         return dataset, "all"
-    raise InputFormatError(f"no texts in the {split!r} split", data)
+    why = " (a baseline fits on its validation texts too)" if same and \
+        classifier.config.model in BASELINE_NAMES else ""
+    others = " or ".join(s for s in ("test", "all") if s != split)
+    raise InputFormatError(f"no texts in the {split!r} split{why}; pass --split {others}",
+                           data)
+
+
+def _trained_parts(classifier: TextClassifier, dataset: LabelledTexts) -> dict[str, Any]:
+    """The train/validation/test ids the model's training drew from ``dataset``; a baseline
+    fits on the validation texts too, so they are part of its training texts."""
+    ids = held_out_ids(dataset, classifier.config,
+                       (classifier.trained_on or {}).get("test_data", False))
+    if classifier.config.model in BASELINE_NAMES:
+        ids["train"] = np.sort(np.concatenate([ids["train"], ids["validation"]]))
+        ids["validation"] = ids["validation"][:0]
+    return ids
 
 
 def _options_text(options: Mapping[str, Any]) -> str:
@@ -195,4 +212,7 @@ def read_texts(path: str | os.PathLike, encoding: str = "utf-8") -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the final line break ends the last line
+    if not lines:
+        raise InputFormatError("empty: no lines to classify; give one text per line",
+                               "standard input" if str(path) == "-" else path)
     return [line.strip() for line in lines]
