@@ -165,6 +165,10 @@ def test_bad_inputs(corpus, stored, tmp_path):
     line = _error_line(run_cli("classify", "train", corpus, "--model", "lstmm", "-o", out), 2)
     assert "unknown model 'lstmm'; valid: flatten, avgpool" in line
     _error_line(run_cli("classify", "train", corpus, "--vectors", "nope", "-o", out), 1)
+    (tmp_path / "empty.txt").write_text("")  # the set is opened before the data is read
+    line = _error_line(run_cli("classify", "train", tmp_path / "empty.txt", "--vectors", "nope",
+                               "-o", out), 1)
+    assert "'nope'" in line and "empty" not in line
     _error_line(run_cli("classify", "train", corpus, "--optimizer", "sgd", *FAST, "-o", out), 2)
     line = _error_line(run_cli("classify", "train", corpus, "--pooling", "min", "-o", out), 2)
     assert "unknown pooling 'min'; valid: last, max, mean" in line

@@ -59,13 +59,13 @@ def train_files(
         if target:
             check_writable(target)
     options = check_read_options(read_options)
-    dataset = read_dataset(data, **options)
-    test = read_dataset(test_data, **options) if test_data else None
     embedding = None
-    if vectors is not None:
+    if vectors is not None:  # opening is instant: a wrong name is reported before reading
         from embedkit import workspace
 
         embedding = workspace.open_set(vectors, home)
+    dataset = read_dataset(data, **options)
+    test = read_dataset(test_data, **options) if test_data else None
     result = train_classifier(dataset, config, embedding, test)
     result.classifier.trained_on.update(path=os.path.abspath(data), read_options=options)
     result.classifier.save(output)
