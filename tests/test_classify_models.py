@@ -75,13 +75,15 @@ def test_multiclass_trec(shared_data):
     assert metrics["accuracy"] > metrics["majority_accuracy"] + 0.3
 
 
-def test_multilabel_reuters(shared_data):
+def test_multilabel_reuters(shared_data, caplog):
     data = read_dataset(shared_data / "reuters21578")
     test_ids = [i for i, s in enumerate(data.splits) if s == "test"][::4]
     keep = [i for i, s in enumerate(data.splits) if s == "train"][::4] + test_ids
-    result = train_classifier(data.subset(keep), ClassifierConfig(
-        model="avgpool", epochs=8, lr=5e-3, maxlen=80, max_words=5000, embedding_dim=32,
-        units=64, batch_size=32, threads=1))
+    with caplog.at_level("INFO", logger="embedkit.classify"):
+        result = train_classifier(data.subset(keep), ClassifierConfig(
+            model="avgpool", epochs=8, lr=5e-3, maxlen=80, max_words=5000, embedding_dim=32,
+            units=64, batch_size=32, threads=1))
+    assert caplog.text.count("accuracy of each label decision") == 1  # said once: epoch 1
     metrics = result.test_metrics
     seen = set(result.classifier.labels.names)  # the labels of the training part
     known = [i for i in test_ids if seen & set(data.labels[i])]  # the others cannot be scored

@@ -205,8 +205,10 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
             with averaged():
                 row["val_loss"], row["val_accuracy"] = evaluate_loss(model, task, *validation)
         history.epochs.append(row)
-        log.info("epoch %d/%d: %s", epoch, config.epochs, ", ".join(
-            f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds")))
+        log.info("epoch %d/%d: %s%s", epoch, config.epochs, ", ".join(
+            f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds")),
+            " (accuracy of each label decision, as Keras counts it; the final score is "
+            "subset accuracy)" if task == "multilabel" and epoch == 1 else "")
         if config.time_budget and time.perf_counter() - began > config.time_budget:
             history.stopped_early = True
             log.info("time budget of %.0f s reached after epoch %d", config.time_budget, epoch)
