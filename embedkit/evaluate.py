@@ -61,6 +61,14 @@ def _read_text(path: str | Path) -> str:
     return read_utf8(path, "benchmark file")
 
 
+def _is_csv(path: str | Path) -> bool:
+    """A ``.csv`` name, under any compression ending (``men.csv.gz``)."""
+    name = Path(path).name.lower()
+    for ending in (".gz", ".bz2", ".xz"):
+        name = name.removesuffix(ending)
+    return name.endswith(".csv")
+
+
 def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
     rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text)) if row]
     header = [cell.lower() for cell in rows[0]] if rows else []
@@ -74,7 +82,7 @@ def read_pairs(path: str | Path) -> tuple[list[tuple[str, str, float]], int]:
     whitespace-separated) and a numeric third field, as gensim requires.
     """
     text = _read_text(path)
-    if str(path).endswith(".csv"):
+    if _is_csv(path):
         return _pairs_from_csv(text, path)
     pairs, invalid = [], 0
     for line in text.splitlines():
@@ -114,7 +122,7 @@ def read_analogies(path: str | Path) -> list[Section]:
 def _read_analogies(path: str | Path) -> tuple[list[Section], int]:
     """The sections and the number of lines skipped as malformed (gensim skips them too)."""
     text = _read_text(path)
-    if str(path).endswith(".csv"):
+    if _is_csv(path):
         return _analogies_from_csv(text, path)
     sections: list[Section] = []
     invalid = 0

@@ -183,3 +183,35 @@ def test_bad_files_give_clear_errors(dickens, tmp_path):
     latin.write_bytes(b"caf\xe9 tea 3.0\n")
     with pytest.raises(InputFormatError, match="not UTF-8"):
         evaluate_pairs(vectors, latin)
+
+
+@pytest.mark.parametrize("compress, ending", [("gzip", ".gz"), ("bz2", ".bz2"), ("lzma", ".xz")])
+def test_compressed_benchmark_files_equal_gensim(lee, gensim_data, shared_data, tmp_path,
+                                                 compress, ending):
+    """gensim's evaluators read compressed files; so do ours (a .csv under the ending too)."""
+    import importlib
+
+    module = importlib.import_module(compress)
+    kv, vectors = lee
+    copies = {}
+    for name, source in (("ws.tsv", gensim_data / "wordsim353.tsv"),
+                         ("q.txt", gensim_data / "questions-words.txt"),
+                         ("rg.csv", shared_data / BENCH / "vecto_word_benchmarks/"
+                          "word-similarity/monolingual/en/rg-65.csv")):
+        copies[name] = tmp_path / (name + ending)
+        copies[name].write_bytes(module.compress(source.read_bytes()))
+    _assert_same_pairs(evaluate_pairs(vectors, copies["ws.tsv"]),
+                       kv.evaluate_word_pairs(copies["ws.tsv"]))
+    assert read_pairs(copies["rg.csv"]) == read_pairs(
+        shared_data / BENCH / "vecto_word_benchmarks/word-similarity/monolingual/en/rg-65.csv")
+    score, _ = kv.evaluate_word_analogies(copies["q.txt"])
+    assert evaluate_analogies(vectors, copies["q.txt"])["total"]["accuracy"] == score
+
+
+def test_truncated_compressed_benchmark_file_is_a_clear_error(lee, gensim_data, tmp_path):
+    import gzip
+
+    cut = tmp_path / "ws.tsv.gz"
+    cut.write_bytes(gzip.compress((gensim_data / "wordsim353.tsv").read_bytes())[:500])
+    with pytest.raises(InputFormatError, match=r"ws\.tsv\.gz: corrupt or truncated gzip"):
+        evaluate_pairs(lee[1], cut)

@@ -125,6 +125,19 @@ def test_non_numeric_value(tmp_path, glove, home):
                  "is not a number: '0.12.5'", home=home)
 
 
+@pytest.mark.parametrize("bad", [b"0x10", b"x", b"1,5"])
+def test_non_numeric_value_in_the_first_row_of_a_headed_file(tmp_path, w2v, home, bad):
+    """Not taken for word2vec binary (whose errors would speak of truncation)."""
+    lines = lines_of(w2v)
+    parts = lines[1].split(b" ")
+    parts[2] = bad
+    lines[1] = b" ".join(parts)
+    path = write(tmp_path / "w.txt", lines)
+    assert detect_format(path) == "word2vec"
+    assert_fails(path, "w.txt:2:", "value 2 of 'the'", f"is not a number: {bad.decode()!r}",
+                 home=home)
+
+
 @pytest.mark.parametrize("bad", [b"nan", b"NaN", b"inf", b"-Infinity", b"1e39"])
 def test_nan_or_infinite_value_in_text(tmp_path, glove, home, bad):
     lines = lines_of(glove)
@@ -228,6 +241,14 @@ def test_supervised_fasttext_model_is_refused(gensim_data, home):
                  "supervised fastText model", home=home)
 
 
+@pytest.mark.parametrize("name, fmt", [("euclidean_vectors.bin", "word2vec"),
+                                       ("euclidean_vectors.bin", "glove"),
+                                       ("lee_fasttext.bin", "glove")])
+def test_binary_file_forced_as_text_says_it_looks_binary(gensim_data, home, name, fmt):
+    assert_fails(gensim_data / name, f"{name}:", "the rows look binary",
+                 "leave out --format", home=home, format=fmt)
+
+
 def test_wrong_format_override(glove, home):
     assert_fails(glove, "test_glove.txt:1:", "expected a word2vec header",
                  "--format glove", home=home, format="word2vec")
@@ -271,6 +292,23 @@ def test_truncated_fasttext_bin(tmp_path, gensim_data, home):
     path = tmp_path / "cut.bin"
     path.write_bytes((gensim_data / "lee_fasttext_new.bin").read_bytes()[:100_000])
     assert_fails(path, "not a readable fastText .bin model", "truncated or corrupt", home=home)
+
+
+@pytest.mark.parametrize("name", ["lee_fasttext_new.bin", "lee_fasttext.bin"])
+@pytest.mark.parametrize("cut", [1, 41, 200])
+def test_fasttext_bin_cut_inside_its_output_matrix_warns(tmp_path, gensim_data, home, name,
+                                                         cut):
+    """gensim stops before the output matrix; the cut must not pass silently."""
+    whole = read_vectors(gensim_data / name)
+    path = tmp_path / "cut.bin"
+    path.write_bytes((gensim_data / name).read_bytes()[:-cut])
+    vectors = read_vectors(path)  # the word and subword vectors are all there
+    np.testing.assert_array_equal(vectors.matrix, whole.matrix)
+    result = run_cli("import", path, "--name", "cut")
+    assert result.exit_code == 0
+    warning, = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert "cut.bin" in warning and "output matrix" in warning and "truncated" in warning
+    assert "Warning:" not in run_cli("import", gensim_data / name, "--name", "whole").stderr
 
 
 def test_an_embedkit_store_is_not_a_vector_file(tmp_path, gensim_data, home):
@@ -325,3 +363,32 @@ def test_fasttext_format_mistakes_are_named(gensim_data, tmp_path, home):
                  home=home)
     assert_fails(gensim_data / "word2vec_pre_kv_c", "not a fastText .bin model",
                  "leave out --format", format="fasttext-bin", home=home)
+
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cut", [503, 505, 506, 2000, 20_000])
+def test_fasttext_bin_cut_inside_its_vocabulary_fails_fast(tmp_path, gensim_data, home, cut):
+    """gensim reads a word byte by byte until a NUL: at the end of a cut file it never stops."""
+    path = tmp_path / "cut.bin"
+    path.write_bytes((gensim_data / "lee_fasttext_new.bin").read_bytes()[:cut])
+    assert_fails(path, "not a readable fastText .bin model", "header declares 1763 words",
+                 f"more than its {cut} bytes can hold", "truncated or corrupt", home=home)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name, vocab_at, dim_at", [("lee_fasttext_new.bin", 64, 8),
+                                                    ("lee_fasttext.bin", 56, 0)])
+@pytest.mark.parametrize("field, value", [("vocab", 2_000_000_000), ("vocab", -5),
+                                          ("dim", 90_000)])
+def test_fasttext_header_claiming_more_than_the_file_holds(tmp_path, gensim_data, home, name,
+                                                           vocab_at, dim_at, field, value):
+    import struct
+
+    data = bytearray((gensim_data / name).read_bytes())
+    at = vocab_at if field == "vocab" else dim_at
+    data[at:at + 4] = struct.pack("<i", value)
+    path = tmp_path / "claims.bin"
+    path.write_bytes(bytes(data))
+    assert_fails(path, "not a readable fastText .bin model", "header declares",
+                 f"more than its {len(data)} bytes can hold", home=home)

@@ -222,6 +222,16 @@ def test_evaluate_defaults_to_gensim_benchmarks_and_matches_library(lee, gensim_
     assert "wordsim353.tsv" in table and "spearman" in table
 
 
+def test_evaluate_json_stays_valid_when_a_correlation_is_nan(lee, tmp_path):
+    """Constant human scores give gensim's NaN Spearman; JSON has no NaN: null."""
+    pairs = tmp_path / "flat.tsv"
+    pairs.write_text("police\tgovernment\t5\nthe\tgovernment\t5\npolice\tthe\t5\n")
+    result = run_cli("evaluate", "lee", "--pairs", pairs, "--json")
+    assert "NaN" not in result.stdout
+    entry, = _json(result)["pairs"]
+    assert entry["spearman"] is None and entry["found"] == 3
+
+
 def test_a_closed_pipe_ends_quietly(lee):
     import subprocess
     import sys

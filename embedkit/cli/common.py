@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,13 +31,28 @@ def json_option() -> Any:
 
 
 def emit_json(data: Any) -> None:
-    """One JSON document on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n")
+    """One valid JSON document on stdout (NaN and infinities, which JSON lacks, as null)."""
+    text = json.dumps(_finite(data), indent=2, ensure_ascii=False, default=_default,
+                      allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite number (Python or numpy) replaced by None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _default(value: Any) -> Any:
     if hasattr(value, "item"):
-        return value.item()
+        return _finite(value.item())
     if isinstance(value, Path):
         return str(value)
     raise TypeError(type(value).__name__)

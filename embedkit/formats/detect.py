@@ -99,8 +99,17 @@ def _is_binary_row(rest: bytes, dim: int) -> bool:
     line = rest.partition(b"\n")[0]
     if is_text_row(line) or is_text_row(line, dim):  # text, whatever its value count
         return False
+    if _has_text_fields(line, dim):  # text with a bad value: the text parser names it
+        return False
     space = rest.find(b" ")
     return space > 0 and len(rest) >= space + 1 + 4 * dim
+
+
+def _has_text_fields(line: bytes, dim: int) -> bool:
+    """A word and ``dim`` or more space-separated printable ASCII fields: a text row, even
+    if a value is not a number (float32 bytes almost never split like that)."""
+    fields = line.split()
+    return len(fields) > dim and all(f.isascii() for f in fields[-dim:])
 
 
 def is_text_row(line: bytes, dim: int | None = None) -> bool:

@@ -14,6 +14,7 @@ import struct
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,12 @@ def _load(source: SourceFile, encoding: str):
     logger.addHandler(counter)
     try:
         with _plain_copy(source) as plain:
+            header = _Header.read(plain)
+            header.check_size(source.path)
             kv = load_facebook_vectors(str(plain), encoding=encoding)
+            header.check_output_matrix(plain, source.path)
+    except InputFormatError:
+        raise
     except NotImplementedError as err:
         raise InputFormatError(f"{err}; import the model's .vec file instead",
                                source.path) from None
@@ -129,3 +135,56 @@ def _refuse_supervised(source: SourceFile) -> None:
                 "embedkit imports unsupervised (cbow/skipgram) .bin models or .vec files",
                 source.path,
             )
+
+
+@dataclass(frozen=True)
+class _Header:
+    """The sizes a fastText .bin header declares, and the file's size."""
+
+    new_format: bool
+    dim: int
+    bucket: int
+    vocab_size: int
+    nwords: int
+    file_size: int
+
+    @classmethod
+    def read(cls, plain: Path) -> _Header:
+        with open(plain, "rb") as f:
+            head = f.read(76).ljust(76, b"\0")
+            size = f.seek(0, 2)
+        ints = struct.unpack("<19i", head)
+        if ints[0] == FASTTEXT_MAGIC:  # magic, version, dim, ..., bucket; vocab at byte 64
+            return cls(True, ints[2], ints[10], ints[16], ints[17], size)
+        return cls(False, ints[0], ints[8], ints[14], ints[15], size)  # vocab at byte 56
+
+    def check_size(self, shown: Path) -> None:
+        """Refuse counts the file cannot hold (gensim would loop over them for hours).
+
+        Each vocabulary entry takes at least 10 bytes (a NUL-ended word, int64 count, int8
+        type); the input matrix holds (nwords + bucket) x dim float32.
+        """
+        need = 10 * self.vocab_size + 4 * (self.nwords + self.bucket) * self.dim
+        if min(self.dim, self.bucket, self.vocab_size, self.nwords) < 0 or need > self.file_size:
+            raise InputFormatError(
+                f"not a readable fastText .bin model (its header declares {self.vocab_size} "
+                f"words, {self.bucket} buckets and {self.dim} dimensions, more than its "
+                f"{self.file_size} bytes can hold); the file may be truncated or corrupt", shown)
+
+    def check_output_matrix(self, plain: Path, shown: Path) -> None:
+        """Warn when the model's last block, the nwords x dim output matrix, is cut short.
+
+        gensim stops reading after the input (word + subword) matrix, so a file truncated
+        inside the output matrix loads silently. The output matrix fills the end of the
+        file: [quantisation flag (new format only)] int64 rows, int64 cols, float32 rows.
+        """
+        start = self.file_size - (16 + 4 * self.nwords * self.dim)
+        if start >= int(self.new_format):
+            with open(plain, "rb") as f:
+                f.seek(start)
+                if struct.unpack("<2q", f.read(16)) == (self.nwords, self.dim):
+                    return
+        log.warning("%s: the file ends inside or before the model's output matrix (the last "
+                    "%d x %d block): truncated or corrupt; the word and subword vectors are "
+                    "complete and were read, but re-download the model to have it whole",
+                    shown, self.nwords, self.dim)

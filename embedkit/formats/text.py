@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from embedkit.formats.blocks import BLOCK_BYTES, RawBlock, format_error
-from embedkit.formats.detect import parse_header
+from embedkit.formats.detect import looks_binary, parse_header
 from embedkit.formats.source import SourceFile
 
 
@@ -159,23 +159,30 @@ class TextReader:
             values = rest.split()
             shown = word[:60].decode("utf-8", "replace")
             if len(values) != self.dim:
-                tabs = "; the fields are separated by tabs, the format wants spaces" * (
-                    b"\t" in word)
                 raise format_error(
                     self.path, "line", int(place),
                     f"{len(values)} values for {shown!r}, expected {self.dim} "
-                    f"({self._dim_origin}){tabs}",
+                    f"({self._dim_origin}){_hint(word, rest)}",
                 )
             for column, value in enumerate(values, start=1):
                 if _parse_numbers([value]) is None:
                     raise format_error(
                         self.path, "line", int(place),
                         f"value {column} of {shown!r} is not a number: "
-                        f"{value[:40].decode('utf-8', 'replace')!r}",
+                        f"{value[:40].decode('utf-8', 'replace')!r}{_hint(word, rest)}",
                     )
         raise format_error(self.path, "line", int(places[0]),
                            "the rows from here do not read as text vectors (binary data or "
                            "unusual separators?); check the file and --format")
+
+
+def _hint(word: bytes, rest: bytes) -> str:
+    """What a bad row suggests: binary rows read as text, or tab-separated fields."""
+    if looks_binary(word + rest):
+        return "; the rows look binary: leave out --format to detect the format"
+    if b"\t" in word:
+        return "; the fields are separated by tabs, the format wants spaces"
+    return ""
 
 
 def _parse_numbers(rests: list[bytes]) -> np.ndarray | None:
