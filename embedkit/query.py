@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from embedkit.errors import UnknownWordError, UsageError
+from embedkit.errors import EmbedkitError, UnknownWordError, UsageError
 from embedkit.index import Index, Neighbours, exact_search, top_k
 from embedkit.vectors import Vectors, unit_rows
 
@@ -194,6 +194,10 @@ def analogy(vectors: Vectors, a: str, b: str, c: str, k: int = 10, method: str =
     resolved = resolve(vectors, [a, b, c])
     if resolved.unknown:
         raise resolved.unknown[0]
+    for word, unit in zip(resolved.words, resolved.unit, strict=True):
+        if not unit.any():  # its cosines are all 0: the answer would ignore it
+            raise EmbedkitError(f"word {word!r} has an all-zero vector, so an analogy "
+                                "cannot use it; choose another word")
     ua, ub, uc = resolved.unit
     exclude = resolved.rows[None, :]
     ids, scores = analogy_search(vectors, ua[None], ub[None], uc[None], exclude, k, method,

@@ -259,6 +259,14 @@ def test_zero_vectors_and_unicode_forms(home):
     result = run_cli("neighbors", "uni", "zero", "tea", "-k", "2", "--json")
     assert result.exit_code == 1 and json.loads(result.stdout)["zero"] == []
     assert "Error: word 'zero' has no neighbours: its vector is all zeros" in result.stderr
+    every = _json(run_cli("neighbors", "uni", "tea", "--json"))  # no -k: all it can give
+    assert [hit["word"] for hit in every["tea"]] == ["naïve", "café"]
+    assert run_cli("neighbors", "uni", "tea", "-k", "10").exit_code == 2  # asked: checked
+    assert run_cli("analogy", "uni", "café", "naïve", "tea").exit_code == 0
+    analogy = run_cli("analogy", "uni", "zero", "tea", "café")
+    assert analogy.exit_code == 1 and analogy.stdout == ""
+    assert analogy.stderr == ("Error: word 'zero' has an all-zero vector, so an analogy "
+                              "cannot use it; choose another word\n")
     decomposed = unicodedata.normalize("NFD", "café")
     got = _json(run_cli("neighbors", "uni", decomposed, "-k", "1", "--json"))
     assert got[decomposed][0]["word"] == unicodedata.normalize("NFC", "naïve")

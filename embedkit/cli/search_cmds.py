@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -12,6 +13,8 @@ from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, js
 from embedkit.errors import InputFormatError, UsageError
 from embedkit.store import load
 from embedkit.textfile import read_utf8
+
+DEFAULT_K = 10
 
 TYPE_HELP = ("Index type: flat (exact), hnsw, ivf, ivfpq, sq8, or factory (with --factory); "
              "a FAISS factory string such as 'IVF256,Flat' also works.")
@@ -134,10 +137,17 @@ def _read_words(words: list[str] | None, file: str | None) -> list[str]:
     return out
 
 
+def _default_k(k: int | None, vectors: Any) -> int:
+    """``-k`` as given (checked by the query), else 10 or, for a smaller set, every other
+    word (a set of one word has none: the query says so)."""
+    return k if k is not None else max(1, min(DEFAULT_K, len(vectors) - 1))
+
+
 def neighbors(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
     words: list[str] = typer.Argument(None, help="Query words; '-' reads them from stdin."),
-    k: int = typer.Option(10, "-k", "--k", help="Neighbours per word."),
+    k: int = typer.Option(None, "-k", "--k", show_default=False,
+        help="Neighbours per word [default: 10, or every other word of a smaller set]."),
     index_name: str = typer.Option(None, "--index",
         help="Use this saved index (e.g. hnsw) [default: exact search]."
     ),
@@ -179,8 +189,8 @@ def neighbors(
                          "(without it the search is exact)")
     vectors, folder = _open(name, home)
     idx = _load_index(index_name, vectors, folder)
-    found = find(vectors, queries, k, index=idx, ef=ef, nprobe=nprobe, restrict=restrict,
-                 skip_unknown=True, k_factor=k_factor)
+    found = find(vectors, queries, _default_k(k, vectors), index=idx, ef=ef, nprobe=nprobe,
+                 restrict=restrict, skip_unknown=True, k_factor=k_factor)
     rows = [[q, rank, w, s] for q, hits in found.items() for rank, (w, s) in enumerate(hits, 1)]
     if as_json:
         emit_json({q: [{"word": w, "score": s} for w, s in hits] for q, hits in found.items()})
@@ -205,7 +215,8 @@ def analogy(
     a: str = typer.Argument(..., help="A in 'A is to B as C is to ?'."),
     b: str = typer.Argument(..., help="B."),
     c: str = typer.Argument(..., help="C."),
-    k: int = typer.Option(10, "-k", "--k", help="Number of answers."),
+    k: int = typer.Option(None, "-k", "--k", show_default=False,
+        help="Number of answers [default: 10, or every other word of a smaller set]."),
     method: str = typer.Option("3cosadd", "--method",
         help="3cosadd (vector offset) or 3cosmul (Levy & Goldberg 2014)."
     ),
@@ -224,7 +235,7 @@ def analogy(
 
     _one_format(as_json, as_tsv)
     vectors, _ = _open(name, home)
-    answers = solve(vectors, a, b, c, k, method, restrict)
+    answers = solve(vectors, a, b, c, _default_k(k, vectors), method, restrict)
     if as_json:
         emit_json([{"word": w, "score": s} for w, s in answers])
         return
