@@ -112,6 +112,13 @@ def test_fasttext_lines(gensim_data, tmp_path):
     bad.write_bytes(lines[0] + b"\n" + lines[1].replace(b"__label__neg ", b"") + b"\n")
     with pytest.raises(InputFormatError, match=r"bad.txt:2: .*no __label__"):
         read_dataset(bad, layout="fasttext")
+    # fastText reads a __label__ word anywhere in the line as a label, not as text
+    anywhere = tmp_path / "anywhere.txt"
+    anywhere.write_text("a dull film __label__neg\nfun __label__pos and __label__good\n")
+    moved = read_dataset(anywhere)
+    assert moved.layout == "fasttext"
+    assert moved.texts == ["a dull film", "fun and"]
+    assert moved.labels == [("neg",), ("pos", "good")]
 
 
 @pytest.mark.parametrize("name, n, classes, split, replaced", [

@@ -180,7 +180,7 @@ def detect_layout(path: Path) -> str:
     if not lines:
         raise InputFormatError("empty file: no labelled texts", path)
     first = lines[0].decode("utf-8", "replace").strip()
-    if first.startswith("__label__"):
+    if any(word.startswith("__label__") for word in first.split()):
         return "fasttext"
     if "\t" in first:
         return "table"
@@ -326,17 +326,17 @@ def _class_of(parts: tuple[str, ...]) -> str:
 
 # -- line formats -----------------------------------------------------------------------
 def read_fasttext(path: Path, encoding: str = "utf-8", prefix: str = "__label__") -> LabelledTexts:
-    """``__label__X text`` lines; several leading labels make a multi-label set."""
+    """``__label__X text`` lines; several labels make a multi-label set. As in fastText, a
+    word with the prefix is a label wherever it stands in the line."""
     texts, labels, replaced = [], [], 0
     for number, raw in _lines(path):
         line, bad = _decode(raw, encoding)
-        tokens = line.split()
-        labs = []
-        while tokens and tokens[0].startswith(prefix):
-            labs.append(tokens.pop(0)[len(prefix):])
+        words = line.split()
+        labs = [w[len(prefix):] for w in words if w.startswith(prefix)]
+        tokens = [w for w in words if not w.startswith(prefix)]
         if not labs or not all(labs):
-            raise InputFormatError(f"line has no {prefix}LABEL at its start: "
-                                   f"{line[:60]!r}; every line needs one", path, number)
+            raise InputFormatError(f"line has no {prefix}LABEL: {line[:60]!r}; every line "
+                                   "needs one", path, number)
         if not tokens:
             raise InputFormatError("line has a label but no text", path, number)
         texts.append(" ".join(tokens))
