@@ -288,6 +288,18 @@ def test_csv_keeps_quoting_but_a_runaway_quote_is_an_error(tmp_path):
         read_dataset(bad)
 
 
+def test_an_unquoted_delimiter_in_a_text_is_an_error_not_a_shifted_label(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("text,label\ngood fun film,pos\nbad, dull film,neg\nfine,pos\n")
+    with pytest.raises(InputFormatError, match=r"t.csv:3: row has 3 cells where the table "
+                                               r"has 2 \(split on ','\); put a text"):
+        read_dataset(table)
+    table.write_text("text,label\ngood fun film,pos,\n\"bad, dull film\",neg\nfine,pos\n")
+    data = read_dataset(table)  # quoted, and an empty trailing cell: fine
+    assert data.texts == ["good fun film", "bad, dull film", "fine"]
+    assert data.labels == [("pos",), ("neg",), ("pos",)]
+
+
 def test_utf8_byte_order_mark_is_dropped(tmp_path):
     table = tmp_path / "bom.tsv"
     table.write_bytes("\ufefftext\tlabel\ngood film\tpos\nbad film\tneg\n".encode())

@@ -392,7 +392,9 @@ def read_table(
     _check_width(path, [r for _, r in rows], delimiter)
     text_idx, label_idx, header = _columns(path, [r for _, r in rows], text_column, label_column)
     texts, labels, empty = [], [], []
+    width = len(header) if header else Counter(len(r) for _, r in rows).most_common(1)[0][0]
     for number, row in rows[1 if header else 0:]:
+        _check_extra_cells(path, number, row, width, delimiter)
         label = row[label_idx].strip() if len(row) > label_idx else ""
         if not label:
             raise InputFormatError(f"row has no label ({_column_name(label_idx, header)}); "
@@ -406,6 +408,17 @@ def read_table(
     _check_labels(path, labels, f"the labels in {_column_name(label_idx, header)}",
                   "pass --label-column with the column that holds the labels, or --format")
     return LabelledTexts(texts, labels, [""] * len(texts), replaced=int(replaced))
+
+
+def _check_extra_cells(path: Path, number: int, row: list[str], width: int,
+                       delimiter: str) -> None:
+    """A row with more non-empty cells than the table's columns: usually a text holding the
+    delimiter without quotes, which would shift its label (``bad, dull film,neg``)."""
+    if any(cell.strip() for cell in row[width:]):
+        raise InputFormatError(
+            f"row has {len(row)} cells where the table has {width} (split on {delimiter!r}); "
+            "put a text that contains the delimiter in double quotes, or pass --delimiter",
+            path, number)
 
 
 def _guess_delimiter(path: Path, text: str) -> str:
