@@ -228,6 +228,8 @@ def build_ppmi_svd(
     -------
     :class:`Vectors` (vocabulary x dim float32), rows in vocabulary order, with counts.
     """
+    check_conflicts(context=context, window=window, window_weighting=window_weighting,
+                    weighting=weighting, cds=cds, shift=shift)
     if scheduler is not None or cluster is not None:  # the same build, stages on Dask
         from embedkit.distributed import build_ppmi_svd_distributed
 
@@ -267,6 +269,27 @@ def build_ppmi_svd(
     return vectors
 
 
+def check_conflicts(*, context: str, window: int | None, window_weighting: str,
+                    weighting: str | None, cds: float | None, shift: float | None) -> None:
+    """Usage errors for options the chosen context or weighting would silently ignore."""
+    if context != "window":
+        _refuse([("--window", window is not None),
+                 ("--window-weighting", window_weighting != "uniform")],
+                f"--context window, not --context {context}", "use --context window")
+    if weighting == "count":
+        _refuse([("--cds", cds is not None), ("--shift", shift is not None)],
+                "the PMI weightings (pmi, ppmi, sppmi), not --weighting count",
+                "choose a PMI weighting")
+
+
+def _refuse(options: list[tuple[str, bool]], scope: str, alternative: str) -> None:
+    given = [name for name, used in options if used]
+    if given:
+        one = len(given) == 1
+        raise UsageError(f"{' and '.join(given)} {'applies' if one else 'apply'} only to "
+                         f"{scope}; drop {'it' if one else 'them'} or {alternative}")
+
+
 def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cfg: CountConfig,
                       pmi_cfg: PMIConfig, svd_cfg: SVDConfig, total_tokens: int | None = None,
                       ) -> tuple[Vectors, dict[str, Any]]:
@@ -284,10 +307,10 @@ def ppmi_svd_from_ids(id_docs: Iterable[np.ndarray], vocab: Vocabulary, count_cf
     nnz_counts = int(counts.nnz)
     del counts
     timings["weight_s"] = _lap(clock)
-    check_weighted(int(weighted.nnz), pmi_cfg)
+    by_document = count_cfg.context == "document"
     _check_dim(svd_cfg.dim, min(weighted.shape), None,
-               what="documents (--context document)" if count_cfg.context == "document"
-               else "distinct words")
+               what="documents (--context document)" if by_document else "distinct words")
+    check_weighted(int(weighted.nnz), pmi_cfg)
     clock = time.perf_counter()
     with progress.task(f"SVD ({svd_cfg.algorithm}, {svd_cfg.dim} dims)", 1) as bar:
         u, s, _ = truncated_svd(weighted, svd_cfg.dim, svd_cfg.algorithm, svd_cfg.seed,
@@ -319,6 +342,8 @@ def _check_dim(dim: int, size: int, min_count: int | None, max_vocab: int | None
         fix = "raise --max-vocab"
     elif min_count is not None:
         limit, fix = f" with min_count={min_count}", "lower --min-count"
+    elif what.startswith("documents"):
+        limit, fix = "", "cut the text into more documents (--format lines or paragraphs)"
     else:
         limit, fix = "", "use a larger corpus"
     raise EmbedkitError(
@@ -336,11 +361,16 @@ GENSIM_MODELS = ("word2vec", "fasttext")
 
 def check_weighted(nonzero: int, pmi_cfg: PMIConfig) -> None:
     """Every weight zero (a shift above every PMI) would store only zero vectors."""
-    if nonzero == 0:
+    if nonzero == 0 and pmi_cfg.k > 1:
         raise InputFormatError(
             f"no co-occurrence keeps a positive weight after {pmi_cfg.weighting} weighting "
             f"(shift k = {pmi_cfg.k:g} subtracts log2 k from every PMI): every vector would be "
             "zero; lower --shift")
+    if nonzero == 0:  # no shift: every word meets its contexts no more often than chance
+        raise InputFormatError(
+            f"no co-occurrence has a positive PMI, so {pmi_cfg.weighting} weighting leaves "
+            "every vector zero (every word occurs with every context as often as chance "
+            "predicts); use a larger, more varied corpus or --weighting count")
 
 
 def train_word2vec(corpus: Any, **options: Any) -> Vectors:

@@ -330,6 +330,9 @@ class Corpus:
         self.stats.skipped.append((name, reason))
 
     def _source_pieces(self, source: Source) -> Iterator[tuple[str, str]]:
+        if source.problem:
+            self._skip(source.name, source.problem)
+            return
         stream = _Tally(source.stream, self.stats)
         head = stream.read(BLOCK)
         encoding = bom_encoding(head) or self.config.encoding

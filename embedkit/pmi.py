@@ -24,6 +24,9 @@ import scipy.sparse as sp
 from embedkit.errors import EmbedkitError, UsageError
 
 WEIGHTINGS = ("count", "pmi", "ppmi", "sppmi")
+ROUNDING = 1e-12
+"""A PMI this close to 0 is 0: the rounding of the logarithms, not a measured association
+(kept, it would become a positive PPMI weight and, alone, meaningless unit vectors)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def weight(counts: sp.spmatrix, config: PMIConfig | None = None) -> sp.csr_matri
     out.data = np.log2(counts.data) - np.log2(row[rows]) - np.log2(p_context[counts.indices])
     if config.k != 1:
         out.data -= np.log2(config.k)
+    out.data[np.abs(out.data) < ROUNDING] = 0.0  # exactly independent, up to rounding
     if config.weighting in ("ppmi", "sppmi"):
         np.maximum(out.data, 0.0, out=out.data)
         out.eliminate_zeros()

@@ -58,6 +58,7 @@ class Source(NamedTuple):
 
     name: str  # for messages: "path" or "archive.tar.gz:member"
     stream: BinaryIO
+    problem: str | None = None  # why it cannot be read (the reader skips it, saying so)
 
 
 def expand_paths(paths: list[str | os.PathLike], glob: str | None,
@@ -250,9 +251,24 @@ def _zip_members(path: str, stream: BinaryIO, glob: str | None,
                  exclude: tuple[str, ...]) -> Iterator[Source]:
     with zipfile.ZipFile(stream) as archive:
         for info in archive.infolist():
-            if not info.is_dir() and wanted(info.filename, glob, exclude):
-                with archive.open(info) as handle:
-                    yield Source(f"{path}:{info.filename}", decompressed(handle))
+            if info.is_dir() or not wanted(info.filename, glob, exclude):
+                continue
+            name = f"{path}:{info.filename}"
+            try:
+                handle = archive.open(info)
+            except (RuntimeError, NotImplementedError) as exc:  # one member, not the archive
+                yield Source(name, io.BytesIO(), _zip_problem(exc))
+                continue
+            with handle:
+                yield Source(name, decompressed(handle))
+
+
+def _zip_problem(exc: Exception) -> str:
+    """Why a zip member cannot be opened: encrypted (RuntimeError) or packed with a method
+    Python's zipfile lacks (NotImplementedError)."""
+    if isinstance(exc, NotImplementedError):
+        return "unsupported zip compression method; re-pack the archive with deflate"
+    return "encrypted zip member (needs a password); extract it and pass the text"
 
 
 # --- format sniffing and decoding ----------------------------------------------------------

@@ -105,6 +105,16 @@ def test_document_context_is_lsa(lee_docs):
     assert lsa.metadata["stats"]["matrix_shape"][1] == 100  # one column per document
 
 
+def test_ignored_options_are_refused_before_reading(lee_docs):
+    with pytest.raises(UsageError, match="--window applies only to --context window"):
+        build_ppmi_svd(iter(()), context="document", window=3)
+    with pytest.raises(UsageError, match="--shift applies only to the PMI weightings"):
+        build_ppmi_svd(iter(()), weighting="count", shift=2)
+    lsa = build_ppmi_svd(lee_docs[:50], context="document", weighting="count", preset="lecture",
+                         min_count=3, dim=5, algorithm="arpack")  # a preset's window is no choice
+    assert lsa.metadata["stats"]["matrix_shape"][1] == 50
+
+
 def test_word2vec_and_fasttext(lee_docs):
     w2v = train_word2vec(lee_docs, dim=16, epochs=1, min_count=3, workers=1, seed=3)
     vocab = Vocabulary.from_documents(lee_docs, min_count=3)

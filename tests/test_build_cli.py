@@ -93,6 +93,40 @@ def test_a_shift_that_zeroes_every_weight_is_an_error(lee, home):
     assert not (home / "x").exists()
 
 
+def test_document_context_on_one_document_says_to_cut_the_text(lee, home):
+    result = run_cli("build", "ppmi", lee, "--name", "x", "--context", "document", "--dim", "2")
+    assert result.exit_code == 1 and "from 1 documents (--context document)" in result.stderr
+    assert "--format lines or paragraphs" in result.stderr and "shift" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (home / "x").exists()
+
+
+def test_weights_all_zero_without_a_shift_do_not_say_lower_the_shift(home, tmp_path):
+    same = tmp_path / "same.txt"
+    same.write_text("alpha beta gamma\n" * 3)
+    result = run_cli("build", "ppmi", same, "--name", "x", "--context", "document", "--format",
+                     "lines", "--min-count", "1", "--dim", "1")
+    assert result.exit_code == 1 and "no co-occurrence has a positive PMI" in result.stderr
+    assert "--shift" not in result.stderr and not (home / "x").exists()
+
+
+@pytest.mark.parametrize("command, args, fragment", [
+    ("ppmi", ["--context", "document", "--window", "3"], "--window applies only to --context"),
+    ("ppmi", ["--context", "left", "--window-weighting", "harmonic"], "--window-weighting"),
+    ("ppmi", ["--weighting", "count", "--cds", "0.5", "--shift", "2"], "--cds and --shift"),
+    ("word2vec", ["--min-n", "2", "--bucket", "10"], "--min-n, --bucket apply only to fastText"),
+])
+def test_options_the_build_would_ignore_are_usage_errors(lee, home, command, args, fragment):
+    result = run_cli("build", command, lee, "--name", "x", *args)
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ")
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (home / "x").exists()
+
+
+def test_word2vec_help_hides_the_fasttext_options():
+    assert "--min-n" not in run_cli("build", "word2vec", "--help").stdout
+    assert "--min-n" in run_cli("build", "fasttext", "--help").stdout
+
+
 def test_bad_corpora(lee, home, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
@@ -122,9 +156,9 @@ def test_binary_file_in_folder_is_skipped(lee, home, tmp_path, gensim_data):
 
 
 def test_word2vec_and_fasttext_commands(lee, home):
-    for model in ("word2vec", "fasttext"):
+    for model, extra in (("word2vec", []), ("fasttext", ["--bucket", "2000"])):
         result = run_cli("build", model, lee, "--name", model, "--format", "lines", "--dim",
-                         "12", "--epochs", "1", "--workers", "1", "--bucket", "2000")
+                         "12", "--epochs", "1", "--workers", "1", *extra)
         assert result.exit_code == 0, result.stderr
     with workspace.open_set("fasttext") as ft:
         assert ft.subwords is not None and ft.vector("sydneyy").shape == (12,)

@@ -200,6 +200,36 @@ def test_archives_read_like_the_folder(shared_data, tmp_path, kind):
     assert len(list(only_part.documents())) == 2
 
 
+def _zip_with_odd_member(path: Path, method: int | None = None) -> None:
+    """A zip of ``a.txt`` (marked encrypted, or packed with ``method``) and a readable ``b.txt``."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("a.txt", "locked words here")
+        z.writestr("b.txt", "plain words here")
+    data = bytearray(path.read_bytes())
+    local, central = data.find(b"PK\x03\x04"), data.find(b"PK\x01\x02")
+    if method is None:  # set bit 0 of the flags: "encrypted"
+        data[local + 6] |= 1
+        data[central + 8] |= 1
+    else:
+        data[local + 8:local + 10] = method.to_bytes(2, "little")
+        data[central + 10:central + 12] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("method, reason", [(None, "encrypted"), (9, "compression method")])
+def test_an_unreadable_zip_member_is_skipped_and_the_others_read(tmp_path, caplog, method,
+                                                                  reason):
+    archive = tmp_path / "odd.zip"
+    _zip_with_odd_member(archive, method)
+    corpus = Corpus(archive)
+    with caplog.at_level(logging.WARNING, logger="embedkit.corpus"):
+        docs = list(corpus.token_documents())
+    assert docs == [["plain", "words", "here"]]
+    skipped = dict(corpus.stats.skipped)
+    assert list(skipped) == [f"{archive}:a.txt"] and reason in skipped[f"{archive}:a.txt"]
+    assert f"odd.zip:a.txt: {skipped[f'{archive}:a.txt']}" in caplog.text
+
+
 def test_real_zip_archive_with_glob(shared_data):
     corpus = Corpus(shared_data / "nltk_data_corpora" / "movie_reviews.zip",
                     CorpusConfig(glob="pos/*.txt"))

@@ -93,3 +93,11 @@ def test_input_not_modified():
     before = counts.toarray().copy()
     weight(counts)
     np.testing.assert_array_equal(counts.toarray(), before)
+
+
+@pytest.mark.parametrize("cds, value", [(0.75, 1.0), (1.0, 2.0)])
+def test_independent_pairs_weigh_exactly_zero(cds, value):
+    """C(w,c) N = C(w) C(c) everywhere: PMI is 0 up to rounding, so PPMI keeps nothing."""
+    counts = sp.csr_matrix(np.full((3, 3), value))
+    assert weight(counts, PMIConfig("ppmi", cds=cds)).nnz == 0
+    assert not weight(counts, PMIConfig("pmi", cds=cds)).data.any()

@@ -14,6 +14,7 @@ import typer
 
 from embedkit import store, workspace
 from embedkit.cli.common import emit_json, emit_table, home_option, json_option, report
+from embedkit.errors import UsageError
 from embedkit.tokens import TokenizerConfig
 
 app = typer.Typer(
@@ -143,8 +144,22 @@ def ppmi(
     _save(vectors, name, home, force, as_json)
 
 
+FASTTEXT_ONLY = ("min_n", "max_n", "bucket")
+
+
+def _refuse_given(ctx: typer.Context, params: tuple[str, ...], scope: str) -> None:
+    """A usage error naming those of ``params`` given on the command line (not defaults)."""
+    given = [f"--{p.replace('_', '-')}" for p in params
+             if getattr(ctx.get_parameter_source(p), "name", "DEFAULT") != "DEFAULT"]
+    if given:
+        one = len(given) == 1
+        raise UsageError(f"{', '.join(given)} {'applies' if one else 'apply'} only to {scope}; "
+                         f"drop {'it' if one else 'them'} or use `embedkit build fasttext`")
+
+
 def _gensim_command(model: str):
     def command(
+        ctx: typer.Context,
         corpus: list[Path] = CORPUS_ARG,
         name: str = NAME_OPT,
         sg: bool = typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW."),
@@ -158,9 +173,12 @@ def _gensim_command(model: str):
                                       "limit].", show_default=False),
         negative: int = typer.Option(5, help="Negative samples per positive one."),
         sample: float = typer.Option(1e-3, help="Subsampling threshold for frequent words."),
-        min_n: int = typer.Option(3, help="fastText: shortest character n-gram."),
-        max_n: int = typer.Option(6, help="fastText: longest character n-gram."),
-        bucket: int = typer.Option(2_000_000, help="fastText: n-gram hash buckets."),
+        min_n: int = typer.Option(3, help="fastText: shortest character n-gram.",
+                                  hidden=model != "fasttext"),
+        max_n: int = typer.Option(6, help="fastText: longest character n-gram.",
+                                  hidden=model != "fasttext"),
+        bucket: int = typer.Option(2_000_000, help="fastText: n-gram hash buckets.",
+                                   hidden=model != "fasttext"),
         seed: int = typer.Option(0, help="Seed (training is reproducible with --workers 1)."),
         workers: int = typer.Option(None, help="Training threads [default: number of cores].",
                                     show_default=False),
@@ -180,6 +198,8 @@ def _gensim_command(model: str):
         home: str = home_option(),
         as_json: bool = json_option(),
     ) -> None:
+        if model != "fasttext":
+            _refuse_given(ctx, FASTTEXT_ONLY, f"fastText, not {model}")
         workspace.target_path(name, home, force)
         options = dict(sg=sg, window=window, dim=dim, epochs=epochs, min_count=min_count,
                        max_vocab=max_vocab, negative=negative, sample=sample, seed=seed,
