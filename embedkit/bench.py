@@ -9,7 +9,8 @@ Protocol
 * Queries are **held-out words**: a random sample of ``queries`` non-zero rows is removed
   from the indexed set and their vectors are the queries, so no query is an indexed point.
 * Ground truth is exact cosine search (inner product on L2-normalised rows, numpy) over the
-  indexed rows. recall@k = |found top-k ∩ true top-k| / k, averaged over queries.
+  indexed rows. recall@k = |found top-k ∩ true top-k| / k, averaged over queries; a found
+  row whose cosine ties the k-th true one counts (duplicate vectors, as ann-benchmarks).
 * ``qps_single``: one query per call, one thread (``faiss.omp_set_num_threads(1)``, BLAS
   limited to one thread through threadpoolctl, hnswlib ``num_threads=1``), timed in the
   calling thread's CPU time (``time.thread_time``), so other processes on a shared machine
@@ -54,7 +55,6 @@ from embedkit.bench_methods import (
 )
 from embedkit.errors import EmbedkitError, InputFormatError, UsageError
 from embedkit.index import exact_search, factory_string
-from embedkit.tune import recall_at as recall
 from embedkit.vectors import Vectors, unit_rows
 
 log = logging.getLogger("embedkit.bench")
@@ -142,9 +142,21 @@ def measure_point(method: Method, split: Split, k: int, value: int, threads: int
         _, batch, _ = _timed(lambda: method.batch(split.queries, k, value) if method.batched
                              else one_by_one(), min_seconds)
     return {"param": method.param, "value": value if method.param else None,
-            "recall1": recall(found, split.truth, 1), f"recall{k}": recall(found, split.truth, k),
+            "recall1": tie_recall(found, split, 1), f"recall{k}": tie_recall(found, split, k),
             "qps_single": nq / max(single_cpu, 1e-9), "qps_single_wall": nq / single,
             "qps_batch": nq / batch}
+
+
+def tie_recall(found: np.ndarray, split: Split, k: int, eps: float = 1e-5) -> float:
+    """recall@k, a found row counting as a hit when its cosine reaches the k-th true one
+    (less ``eps``), as in ann-benchmarks: duplicate vectors tie, and which of them an exact
+    method returns first must not cost it recall."""
+    ids = found[:, :k]
+    rows = split.base[np.maximum(ids, 0)]  # (nq, k, dim)
+    scores = np.einsum("qd,qkd->qk", split.queries, rows)
+    kth = np.einsum("qd,qd->q", split.queries, split.base[split.truth[:, k - 1]])
+    hits = ((ids >= 0) & (scores >= kth[:, None] - eps)).sum(axis=1)
+    return float(np.minimum(hits, k).mean() / k)
 
 
 def _rss() -> int:

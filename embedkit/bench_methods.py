@@ -86,8 +86,7 @@ class FaissMethod(Method):
         if self.param is None:
             self.values = (0,)
         elif self.param == "nprobe":
-            nlist = self.index.manifest["params"]["nlist"]
-            self.values = tuple(v for v in self.values if v <= nlist) or (nlist,)
+            self.values = nprobe_sweep(self.values, self.index.manifest["params"]["nlist"])
         self.default_value = query.get("ef_search", query.get("nprobe", 0))
 
     def batch(self, queries: np.ndarray, k: int, value: int) -> np.ndarray:
@@ -101,6 +100,13 @@ class FaissMethod(Method):
 
     def label_stem(self) -> str:
         return "".join(c if c.isalnum() else "_" for c in self.label.lower())
+
+
+def nprobe_sweep(values: tuple[int, ...], nlist: int) -> tuple[int, ...]:
+    """``values`` up to ``nlist``; when some were larger, ``nlist`` itself (every list: the
+    exact end of the curve) replaces them, so a small set is not measured at nprobe 1 only."""
+    kept = tuple(v for v in values if v < nlist)
+    return kept + (nlist,) if len(kept) < len(values) else values
 
 
 @dataclass

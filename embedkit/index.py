@@ -47,7 +47,13 @@ from embedkit.faiss_ops import (
     train,
     widened,
 )
-from embedkit.index_files import check_fresh, check_target, index_path, read_manifest
+from embedkit.index_files import (
+    check_fresh,
+    check_size,
+    check_target,
+    index_path,
+    read_manifest,
+)
 from embedkit.index_params import (  # re-exported: the index API users import them from here
     DEFAULT_EF_CONSTRUCTION,
     DEFAULT_EF_SEARCH,
@@ -195,10 +201,7 @@ class Index:
         _check_k_factor(k_factor, kinds, fstring)
         set_build_params(index, ef_construction or DEFAULT_EF_CONSTRUCTION)
         train(index, unit, seed)
-        with progress.task(f"indexing {size:,} vectors ({fstring})", total=size) as bar:
-            for lo in range(0, size, _ADD_BLOCK):
-                index.add(unit[lo:lo + _ADD_BLOCK])
-                bar.advance(min(_ADD_BLOCK, size - lo))
+        _add_rows(index, unit, fstring)
         query = default_query_params(index, ef_search, nprobe, k_factor)
         meta = vectors.metadata if isinstance(vectors, Vectors) else {}
         manifest = {
@@ -413,6 +416,7 @@ class Index:
         path = index_path(folder_or_path, name)
         manifest = read_manifest(path)
         check_fresh(path, manifest, vectors)
+        check_size(path, manifest)
         try:
             index = faiss.read_index(str(path))
         except (RuntimeError, OSError, ValueError) as err:
@@ -424,6 +428,21 @@ class Index:
                              "rebuild it with `embedkit index ... --force`")
         manifest["name"] = path.stem
         return cls(index, manifest)
+
+
+def _add_rows(index: faiss.Index, unit: np.ndarray, fstring: str) -> None:
+    """Add the unit rows in blocks; a structure that refuses plain ``add`` (``IDMap``) is
+    a usage error, not a FAISS traceback."""
+    size = unit.shape[0]
+    with progress.task(f"indexing {size:,} vectors ({fstring})", total=size) as bar:
+        for lo in range(0, size, _ADD_BLOCK):
+            try:
+                index.add(unit[lo:lo + _ADD_BLOCK])
+            except RuntimeError as err:
+                raise UsageError(f"FAISS cannot add the vectors to index {fstring!r}: "
+                                 f"{first_line(err)}; embedkit numbers the rows itself, so "
+                                 "use a factory string without IDMap") from None
+            bar.advance(min(_ADD_BLOCK, size - lo))
 
 
 # -- exact search -----------------------------------------------------------------------------

@@ -89,6 +89,17 @@ def check_fresh(path: Path, manifest: dict[str, Any], vectors: Vectors | None) -
         )
 
 
+def check_size(path: Path, manifest: dict[str, Any]) -> None:
+    """The index file must have the size its manifest recorded: another index written over
+    it (same rows and dimension, another structure) would otherwise load silently."""
+    expected = manifest.get("bytes")
+    actual = path.stat().st_size
+    if isinstance(expected, int) and actual != expected:
+        raise StoreError(f"{path}: index file is truncated or corrupt (it has {actual} bytes, "
+                         f"its manifest says {expected}: damaged or replaced by another file); "
+                         "rebuild it with `embedkit index ... --force`")
+
+
 _OPTIONS = {"M": "--M", "ef_construction": "--ef-construction", "nlist": "--nlist",
             "pq_m": "--pq-m", "nbits": "--nbits", "ef_search": "--ef-search",
             "nprobe": "--nprobe", "k_factor": "--k-factor"}

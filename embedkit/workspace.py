@@ -135,6 +135,8 @@ def list_indexes(folder: Path) -> list[dict[str, Any]]:
         try:
             data = json.loads(manifest.read_text())
         except (OSError, ValueError):
+            data = None
+        if not isinstance(data, dict):  # unreadable, or JSON that is not an object
             data = {"error": "unreadable manifest"}
         data.setdefault("name", manifest.stem)
         data["file_bytes"] = manifest.with_suffix(".faiss").stat().st_size

@@ -274,3 +274,36 @@ def test_benchmark_scripts_run_as_files_or_modules(script, tmp_path):
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-500:]
         assert first_line in done.stdout
+
+
+def test_ivf_sweep_reaches_every_list_on_a_small_set(lee):
+    """The quick sweep (nprobe 1, 8, 64, 512) on a set with 7 lists kept nprobe 1 only:
+    the curve must end at nprobe = nlist (exact), where IVF's recall is complete."""
+    from embedkit.bench_methods import faiss_methods, nprobe_sweep
+
+    method = faiss_methods("ivf", 300, quick=True)[0]
+    method.build(lee.unit_matrix()[:300], 1)
+    nlist = method.index.manifest["params"]["nlist"]
+    assert nlist < 8 and method.values == (1, nlist)
+    assert nprobe_sweep((1, 8, 64, 512), 1000) == (1, 8, 64, 512)
+    assert nprobe_sweep((1, 8, 64, 512), 64) == (1, 8, 64)
+
+
+def test_exact_methods_keep_full_recall_when_vectors_are_duplicated(lee, tmp_path):
+    """Duplicate rows tie; which copy an exact method returns first must not cost recall
+    (it dropped numpy/gensim below 0.999 and with them the exact-vs-gensim target)."""
+    matrix = lee.matrix[:400].copy()
+    matrix[200:260] = np.repeat(matrix[:30], 2, axis=0)  # 30 words, each twice more
+    results = bench_index(matrix, queries=60, k=10, types=("flat",), peers=("gensim", "numpy"),
+                          out_dir=tmp_path, sizes=(), quick=True, threads=1)
+    for run in results["methods"]:
+        assert run["points"][0]["recall10"] == 1.0, run["label"]
+    assert "exact_batch_vs_gensim" in results["targets"]
+
+
+def test_tie_recall_counts_an_equal_copy_and_nothing_worse():
+    base = np.array([[1, 0], [1, 0], [0.8, 0.6], [0, 1]], dtype=np.float32)
+    split = bench.Split(base, np.array([[1, 0]], np.float32), np.array([[0, 1]]), np.array([9]))
+    assert bench.tie_recall(np.array([[1, 0]]), split, 2) == 1.0
+    assert bench.tie_recall(np.array([[0, 2]]), split, 2) == 0.5
+    assert bench.tie_recall(np.array([[0, -1]]), split, 2) == 0.5

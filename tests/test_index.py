@@ -302,3 +302,39 @@ def test_missing_index_lists_the_ones_there(home, lee):
     Index.build(stored, "flat").save(home / "lee")
     with pytest.raises(Exception, match="no index 'hnsw'.*flat"):
         Index.load(home / "lee", "hnsw")
+
+
+def test_index_replaced_by_another_of_the_same_shape_is_refused(home, lee):
+    """An IVF file copied over an HNSW index holds as many rows of the same dimension: only
+    its size tells it from the file the manifest describes."""
+    stored = _saved_set(home, lee)
+    hnsw = Index.build(stored, "hnsw").save(home / "lee")
+    ivf = Index.build(stored, "ivf").save(home / "lee")
+    hnsw.write_bytes(ivf.read_bytes())
+    with pytest.raises(StoreError, match="truncated or corrupt.*manifest says.*rebuild"):
+        Index.load(home / "lee", "hnsw")
+    assert Index.load(home / "lee", "ivf").factory.startswith("IVF")
+
+
+def test_factory_string_that_refuses_plain_add_is_a_usage_error(lee):
+    with pytest.raises(UsageError, match="IDMap,Flat.*add_with_ids.*without IDMap"):
+        Index.build(lee, "IDMap,Flat")
+
+
+def test_training_warnings_are_ours_and_only_when_they_help(lee, capfd, caplog):
+    """FAISS prints its own 'WARNING clustering' line per PQ sub-quantiser; embedkit says it
+    once in its log. One IVF list (the default on a tiny set) needs no warning at all."""
+    with caplog.at_level("WARNING", logger="embedkit"):
+        Index.build(lee.matrix[:20], "ivf")
+    assert "IVF lists" not in caplog.text
+    with caplog.at_level("WARNING", logger="embedkit"):
+        Index.build(lee.matrix[:300], "IVF4,PQ5x6")
+    assert "WARNING clustering" not in capfd.readouterr().err
+    assert caplog.text.count("PQ codebooks of 64 centroids on 300 vectors") == 1
+
+
+def test_plain_pq_index_skips_polysemous_training(lee):
+    """FAISS's IndexPQ trains a polysemous code ordering by default (for Hamming filtering,
+    never used here): seconds to minutes of a build for nothing."""
+    index = Index.build(lee, "PQ5x4")
+    assert faiss.downcast_index(index.faiss_index).do_polysemous_training is False

@@ -229,3 +229,13 @@ def test_remove_clears_a_folder_left_without_a_set(home):
     (home / "kept" / "notes.txt").write_text("mine")
     result = run_cli("remove", "kept")
     assert result.exit_code == 1 and (home / "kept" / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("manifest", ["[1, 2]", "\"text\"", "{broken"])
+def test_info_marks_a_manifest_that_is_not_an_object_damaged(glove_set, home, manifest):
+    (home / "glove" / "hnsw.faiss").write_bytes(b"not an index")
+    (home / "glove" / "hnsw.json").write_text(manifest)
+    result = run_cli("info", "glove")
+    assert result.exit_code == 0, result.stderr
+    assert "DAMAGED" in result.stdout
+    assert json.loads(run_cli("info", "glove", "--json").stdout)["indexes"][0]["damaged"]
