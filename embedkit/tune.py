@@ -158,6 +158,17 @@ def _k_factor_reaching(index: Index, queries: np.ndarray, truth: np.ndarray, k: 
         k_factor *= 2
 
 
+def check_tunable(factory: str, name: str) -> None:
+    """Before a build: refuse ``--target-recall`` for an index with nothing to tune."""
+    if "HNSW" not in factory and "IVF" not in factory:
+        raise UsageError(_untunable(name, factory))
+
+
+def _untunable(name: str, factory: str) -> str:
+    return (f"index {name!r} ({factory}) has no search parameter to tune (only HNSW efSearch "
+            "and IVF nprobe are); it always searches the same way")
+
+
 def search_parameter(index: Index, k: int = 10) -> tuple[str, list[int]]:
     """The index's tunable query parameter and its candidate values, ascending.
 
@@ -171,8 +182,7 @@ def search_parameter(index: Index, k: int = 10) -> tuple[str, list[int]]:
     if "nprobe" in query:
         nlist = int(index.manifest.get("params", {}).get("nlist") or query["nprobe"])
         return "nprobe", list(range(1, nlist + 1))
-    raise UsageError(f"index {index.name!r} ({index.factory}) has no search parameter to tune "
-                     "(only HNSW efSearch and IVF nprobe are); it always searches the same way")
+    raise UsageError(_untunable(index.name, index.factory))
 
 
 def smallest_reaching(measure, values: list[int], target: float) -> int | None:

@@ -220,6 +220,21 @@ def test_unreachable_target_and_untunable_index(polarity):
         tune_search_params(Index.build(base, "flat"), base, 0.9)
 
 
+@pytest.mark.parametrize("kind", ["flat", "sq8", "factory:PQ10"])
+def test_target_recall_on_an_untunable_index_is_refused_before_building(gensim_data, home,
+                                                                        monkeypatch, kind):
+    vec = gensim_data / "pang_lee_polarity_fasttext.vec"
+    assert run_cli("-q", "import", vec, "--name", "pl").exit_code == 0
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("built an index only to refuse it")
+
+    monkeypatch.setattr(Index, "build", no_build)
+    args = ["--type", "factory", "--factory", kind[8:]] if ":" in kind else ["--type", kind]
+    refused = run_cli("index", "pl", *args, "--target-recall", "0.9")
+    assert refused.exit_code == 2 and "no search parameter to tune" in refused.stderr
+
+
 def test_cli_target_recall_and_bench(gensim_data, home, tmp_path):
     vec = gensim_data / "pang_lee_polarity_fasttext.vec"
     assert run_cli("-q", "import", vec, "--name", "pl").exit_code == 0

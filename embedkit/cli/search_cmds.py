@@ -102,6 +102,10 @@ def index(
     check_target(folder, target, overwrite=force)
     if target_recall is not None and not 0 < target_recall <= 1:
         raise UsageError(f"--target-recall must be in (0, 1], got {target_recall}")
+    if target_recall is not None:
+        from embedkit.tune import check_tunable
+
+        check_tunable(fstring, target)  # before a build that would be thrown away
     built = Index.build(vectors, spec, M=M, ef_construction=ef_construction, ef_search=ef_search,
                         nlist=nlist, nprobe=nprobe, pq_m=pq_m, nbits=nbits, k_factor=k_factor,
                         name=target)
