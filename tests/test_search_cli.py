@@ -263,6 +263,8 @@ def test_zero_vectors_and_unicode_forms(home):
     assert [hit["word"] for hit in every["tea"]] == ["naïve", "café"]
     assert run_cli("neighbors", "uni", "tea", "-k", "10").exit_code == 2  # asked: checked
     assert run_cli("analogy", "uni", "café", "naïve", "tea").exit_code == 0
+    unknown = run_cli("neighbors", "uni", "nosuchword")
+    assert unknown.exit_code == 1 and unknown.stdout == ""  # no table header alone
     analogy = run_cli("analogy", "uni", "zero", "tea", "café")
     assert analogy.exit_code == 1 and analogy.stdout == ""
     assert analogy.stderr == ("Error: word 'zero' has an all-zero vector, so an analogy "

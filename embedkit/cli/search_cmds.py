@@ -200,7 +200,7 @@ def neighbors(
         emit_json({q: [{"word": w, "score": s} for w, s in hits] for q, hits in found.items()})
     elif as_tsv:
         emit_tsv(rows, ["query", "rank", "neighbor", "score"])
-    else:
+    elif rows:  # no header alone above the errors when no word has neighbours
         emit_table(rows, ["query", "rank", "neighbor", "score"])
     missing = [q for q in dict.fromkeys(queries) if q not in found]
     for word in missing:
