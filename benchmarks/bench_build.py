@@ -13,7 +13,13 @@ Side by side, in one run, with the same tokenisation and vocabulary (min_count 2
 
 It also stores the 100,000-word, 300-d PPMI-SVD set as ``indexes/imdb-ppmi300`` for the
 index benchmarks. ``run(quick=True)`` does the same on gensim's small Lee corpus in
-seconds. Run: ``python -m benchmarks.bench_build [--quick]``.
+seconds. Run: ``python -m benchmarks.bench_build [--quick]``, or one of the modes:
+
+- ``--same-vocab [--quick]``: the quality comparison with one vocabulary for both (min_count
+  10), plus harmonic window weighting (``results/bench_build_same_vocab``);
+- ``--scaling``: only the build-time-vs-corpus-size curve (``results/bench_build_scaling``).
+
+Any other option is an error.
 """
 
 from __future__ import annotations
@@ -315,7 +321,7 @@ def _log(results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    help_and_exit(__doc__)
+    help_and_exit(__doc__, {"--scaling": 0, "--same-vocab": 0})
     if "--scaling" in sys.argv:  # only the build-time-vs-size curve (a few minutes)
         read = read_tokens(_corpus(False), TokenizerConfig(), 2)
         rows = scaling(read, False)

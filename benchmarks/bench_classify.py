@@ -407,7 +407,7 @@ def merge(parts: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    help_and_exit(__doc__)
+    help_and_exit(__doc__, {"--merge": 1, "--seeds": 2, "--ceiling": 1, "--only": 1, "--part": 1})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if "--merge" in sys.argv:
         out = merge(int(sys.argv[sys.argv.index("--merge") + 1]))

@@ -20,6 +20,20 @@ The data set, in order of preference:
    vectors do.
 
 ``quick=True`` runs the suite on gensim's 1,762-word ``lee_fasttext.vec`` in seconds.
+
+Run: ``python -m benchmarks.bench_index [--quick] [--set NAME]``, or one of the modes:
+
+- ``--head-to-head``: embedkit's HNSW, the same FAISS index called directly and hnswlib,
+  interleaved, one thread (``results/bench_index_h2h_<set>``);
+- ``--fastscan``: fast-scan PQ with exact re-ranking through ``Index.search``, raw, and
+  hnswlib, the same way (``results/bench_index_fastscan_<set>``);
+- ``--tune-check``: what ``--target-recall 0.95`` picks for HNSW and IVF, measured on the
+  held-out queries (``results/bench_index_tune_<set>``);
+- ``--variants [--only A,B]``: FAISS structures that could replace the HNSW default;
+- ``--prepare``: only make the ``bench-fasttext-oov50`` set.
+
+``--set NAME`` picks the workspace set (default: the largest, as above). Any other option is
+an error.
 """
 
 from __future__ import annotations
@@ -427,7 +441,8 @@ def _set_arg() -> str | None:
 
 
 if __name__ == "__main__":
-    help_and_exit(__doc__)
+    help_and_exit(__doc__, {"--set": 1, "--prepare": 0, "--head-to-head": 0, "--fastscan": 0,
+                            "--tune-check": 0, "--variants": 0, "--only": 1})
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
     if "--prepare" in sys.argv:

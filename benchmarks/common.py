@@ -107,12 +107,31 @@ def markdown_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def help_and_exit(doc: str | None) -> None:
+def help_and_exit(doc: str | None, options: dict[str, int] | None = None) -> None:
     """``-h``/``--help`` on a script's command line: print its docstring and stop, so asking
-    for help never starts a long run that overwrites the stored results."""
+    for help never starts a long run that overwrites the stored results.
+
+    ``options`` maps each option the script reads to the number of values it takes
+    (``--quick`` is always known); anything else on the command line is an error (exit 2):
+    a misspelt mode must not fall through to the full run."""
     if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
         print((doc or "").strip())
         raise SystemExit(0)
+    known = {"--quick": 0, **(options or {})}
+    args = sys.argv[1:]
+    while args:
+        arg = args.pop(0)
+        if arg not in known:
+            _usage_error(f"unknown option {arg!r}; this script takes "
+                         f"{', '.join(sorted(known))} (see --help)")
+        if len(args) < known[arg]:
+            _usage_error(f"{arg} needs {known[arg]} value(s) (see --help)")
+        del args[:known[arg]]
+
+
+def _usage_error(message: str) -> None:
+    sys.stderr.write(f"Error: {message}\n")
+    raise SystemExit(2)
 
 
 def write_results(name: str, data: dict[str, Any], table_md: str, out_dir: Path = RESULTS) -> Path:

@@ -289,6 +289,13 @@ def test_benchmark_scripts_run_as_files_or_modules(script, tmp_path):
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-500:]
         assert first_line in done.stdout
+    # a misspelt mode is refused: it used to fall through to the full run (which overwrites
+    # the stored results)
+    typo = subprocess.run([sys.executable, str(path), "--head-to-heda"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert typo.stderr.startswith("Error: unknown option '--head-to-heda'; this script takes")
+    assert "--quick" in typo.stderr
 
 
 def test_ivf_sweep_reaches_every_list_on_a_small_set(lee):
