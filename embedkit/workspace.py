@@ -139,6 +139,8 @@ def list_indexes(folder: Path) -> list[dict[str, Any]]:
         if not isinstance(data, dict):  # unreadable, or JSON that is not an object
             data = {"error": "unreadable manifest"}
         data.setdefault("name", manifest.stem)
+        if isinstance(data.get("zero_rows"), list):  # row ids, as many as the set has: count
+            data["zero_rows"] = len(data["zero_rows"])
         data["file_bytes"] = manifest.with_suffix(".faiss").stat().st_size
         out.append(data)
     return out

@@ -190,6 +190,18 @@ def test_zero_rows_never_match(lee):
         assert index.manifest["zero_rows"] == [3, 50, 700]
 
 
+def test_info_counts_an_index_zero_rows_instead_of_listing_them(lee, tmp_path):
+    from embedkit import store, workspace
+
+    matrix = lee.matrix.copy()
+    matrix[[3, 50, 700]] = 0
+    path = store.save(Vectors(lee.words, matrix), workspace.target_path("z", tmp_path))
+    Index.build(store.load(path), "flat").save(path.parent, "flat")
+    (described,) = workspace.describe("z", tmp_path)["indexes"]
+    assert described["zero_rows"] == 3
+    assert Index.load(path.parent, "flat").manifest["zero_rows"] == [3, 50, 700]  # kept
+
+
 def test_k_equal_to_size_pads_nothing_and_restrict_pads(lee):
     index = Index.build(lee, "flat")
     full = index.search(lee.matrix[:2], len(lee))
