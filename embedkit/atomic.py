@@ -4,7 +4,9 @@ Every file embedkit writes (stores, indexes, manifests, exports, plots, models) 
 through :func:`atomic_path`, so a crash, SIGKILL or Ctrl-C leaves either the old file or
 the new one at the target path, never a half-written one. What a SIGKILL leaves is a
 hidden temporary file beside the target; the next write of that target removes the ones
-untouched for :data:`STALE_SECONDS`.
+untouched for :data:`STALE_SECONDS`. The command line removes every temporary file it
+created when a command fails or is interrupted, wherever the signal landed, and a signal
+during the creation or the rename of a temporary file takes effect after that step.
 """
 
 from __future__ import annotations
@@ -136,6 +138,47 @@ def _umask() -> int:
 # Targets replaced in this process, in order: an interrupted command can say what it wrote.
 COMMITTED: list[Path] = []
 
+# Temporary files created and neither committed nor discarded yet: what an interrupted
+# command removes (see :func:`discard_open`), wherever the interrupt landed.
+_OPEN: set[Path] = set()
+
+
+def discard_open() -> None:
+    """Remove every temporary file this process created and did not commit or discard."""
+    for path in list(_OPEN):
+        path.unlink(missing_ok=True)
+    _OPEN.clear()
+
+
+# Signals that arrived inside :func:`deferred_signals` (the CLI's handler puts them here).
+PENDING_SIGNALS: list[int] = []
+_DEFERRING = [0]
+
+
+def deferring() -> bool:
+    """Whether a step that must not be cut in two (create + register a temporary file,
+    rename + record it) is running: a signal handler should then call :func:`defer`."""
+    return _DEFERRING[0] > 0
+
+
+def defer(signum: int) -> None:
+    PENDING_SIGNALS.append(signum)
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Run the block whole: a signal that arrives meanwhile is re-sent when it ends, so its
+    exception is raised after the block, where the caller can clean up."""
+    _DEFERRING[0] += 1
+    try:
+        yield
+    finally:
+        _DEFERRING[0] -= 1
+    if not _DEFERRING[0] and PENDING_SIGNALS:
+        signum = PENDING_SIGNALS[-1]
+        PENDING_SIGNALS.clear()
+        os.kill(os.getpid(), signum)  # the handler raises now, outside the block
+
 
 class AtomicFile:
     """A temporary path beside ``target``: :meth:`commit` renames it over the target,
@@ -152,28 +195,33 @@ class AtomicFile:
         try:
             self.real.parent.mkdir(parents=True, exist_ok=True)
             remove_stale(self.real, suffix)
-            fd, name = tempfile.mkstemp(prefix=f".{self.real.name}.", suffix=suffix,
-                                        dir=self.real.parent)
+            with deferred_signals():  # created and registered, or neither
+                fd, name = tempfile.mkstemp(prefix=f".{self.real.name}.", suffix=suffix,
+                                            dir=self.real.parent)
+                self.path = Path(name)
+                _OPEN.add(self.path)
         except OSError as err:
             raise _cannot_write(self.target, folder, err) from None
         os.close(fd)
-        self.path = Path(name)
 
     def commit(self) -> Path:
         """fsync the finished temporary file and rename it over the target."""
         os.chmod(self.path, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
         fsync_path(self.path)
         _refuse_special(self.target, self.real)  # still a regular file (or absent)
-        try:
-            os.replace(self.path, self.real)
-        except OSError as err:
-            raise _cannot_write(self.target, self.real.parent, err) from None
-        COMMITTED.append(self.target)
+        with deferred_signals():  # renamed and recorded, or neither
+            try:
+                os.replace(self.path, self.real)
+            except OSError as err:
+                raise _cannot_write(self.target, self.real.parent, err) from None
+            COMMITTED.append(self.target)
+            _OPEN.discard(self.path)
         fsync_path(self.real.parent)
         return self.target
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
+        _OPEN.discard(self.path)
 
 
 @contextmanager
@@ -184,12 +232,15 @@ def atomic_path(target: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Pat
     exception (KeyboardInterrupt included) the temporary file is removed and ``target`` is
     left as it was.
     """
-    atomic = AtomicFile(target, suffix)
+    atomic = None
     try:
+        with deferred_signals():  # a signal cannot land between creating and registering
+            atomic = AtomicFile(target, suffix)
         yield atomic.path
         atomic.commit()
     except BaseException:
-        atomic.discard()
+        if atomic is not None:
+            atomic.discard()
         raise
 
 

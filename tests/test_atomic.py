@@ -145,3 +145,40 @@ def test_folder_refusing_files_names_the_users_path(tmp_path, monkeypatch, missi
         assert ".tmp" not in message and "bxpaqjl" not in message
     assert os.listdir(tmp_path) == []
 
+
+
+def test_a_signal_during_create_or_rename_is_raised_after_the_step(tmp_path):
+    """With the CLI's handler installed, SIGTERM inside deferred_signals() is raised when the
+    block ends, so a temporary file is never created without being registered, nor renamed
+    without being recorded."""
+    import signal
+
+    from embedkit import atomic
+    from embedkit.cli import Terminated, _on_signal
+
+    previous = signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        reached = []
+        with pytest.raises(Terminated), atomic.deferred_signals():
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached.append("end of the block")
+        assert reached == ["end of the block"] and not atomic.PENDING_SIGNALS
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_interrupt_anywhere_in_an_import_leaves_no_temporary_file(tmp_path, monkeypatch,
+                                                                    gensim_data):
+    """A Ctrl-C that lands after the store's temporary file exists but before any cleanup
+    handler runs (here: while h5py opens it) is cleaned up by the command."""
+    from embedkit import store
+    from tests.cli_helpers import run_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.h5py, "File", interrupted)  # restored after the test
+    monkeypatch.setenv("EMBEDKIT_HOME", str(tmp_path))
+    result = run_cli("import", gensim_data / "test_glove.txt", "--name", "g")
+    assert result.exit_code == 130 and "nothing was changed" in result.stderr
+    assert not list(tmp_path.rglob("*.tmp")) and not (tmp_path / "g").exists()

@@ -75,6 +75,7 @@ class _Group(TyperGroup):
         try:
             return self._one_line_errors(ctx)
         except BaseException:
+            atomic.discard_open()  # temporary files, wherever the interrupt landed
             workspace.discard_empty_folders()  # a failed new set leaves no empty folder
             raise
         finally:
@@ -223,6 +224,9 @@ _SIGNALLED: list[int] = []
 
 
 def _on_signal(signum: int, frame: object) -> None:
+    if atomic.deferring():  # a temporary file is being created or renamed: raise after it
+        atomic.defer(signum)
+        return
     _SIGNALLED.append(signum)
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
