@@ -85,9 +85,13 @@ def split_queries(matrix: np.ndarray, n_queries: int, k: int, seed: int = 0) -> 
     nonzero = np.flatnonzero(unit.any(axis=1))
     if n_queries <= 0:
         raise UsageError(f"--queries must be positive, got {n_queries}")
-    if nonzero.size < 2 + k:
+    if nonzero.size < 3:
         raise InputFormatError(f"the set has {nonzero.size} non-zero rows: too few to "
-                               f"benchmark k={k} neighbours (zero rows never match)")
+                               "benchmark (zero rows never match)")
+    if nonzero.size < 2 + k:
+        raise UsageError(f"the set has {nonzero.size} non-zero rows: too few for k={k} "
+                         f"neighbours of a held-out query; use a smaller -k (at most "
+                         f"{nonzero.size - 2})")
     if nonzero.size < n_queries + k + 1:
         raise UsageError(f"the set has {nonzero.size} non-zero rows: too few for {n_queries} "
                          f"held-out queries and k={k}; use fewer --queries (at most "

@@ -19,7 +19,7 @@ import pytest
 from embedkit import bench
 from embedkit.bench import bench_index, split_queries
 from embedkit.bench_methods import PEERS
-from embedkit.errors import EmbedkitError, UsageError
+from embedkit.errors import EmbedkitError, InputFormatError, UsageError
 from embedkit.formats import read_vectors
 from embedkit.index import Index
 from embedkit.tune import recall_at, tune_search_params
@@ -123,6 +123,11 @@ def test_bad_arguments(lee, tmp_path):
         bench_index(lee, peers=("faiss2",), out_dir=tmp_path, sizes=None)
     with pytest.raises(UsageError, match="too few"):
         bench_index(lee, queries=len(lee), out_dir=tmp_path, sizes=None)
+    with pytest.raises(UsageError, match=rf"k={len(lee)} .* smaller -k \(at most "
+                                         rf"{len(lee) - 2}\)"):
+        split_queries(lee.matrix, 10, len(lee))
+    with pytest.raises(InputFormatError, match="2 non-zero rows: too few to benchmark"):
+        split_queries(lee.matrix[:2], 1, 1)
     (tmp_path / "afile").write_text("x")
     with pytest.raises(UsageError, match="is a file"):
         bench_index(lee, out_dir=tmp_path / "afile", sizes=None)
