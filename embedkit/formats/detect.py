@@ -106,10 +106,21 @@ def _is_binary_row(rest: bytes, dim: int) -> bool:
 
 
 def _has_text_fields(line: bytes, dim: int) -> bool:
-    """A word and ``dim`` or more space-separated printable ASCII fields: a text row, even
-    if a value is not a number (float32 bytes almost never split like that)."""
+    """A word and ``dim`` >= 2 space-separated printable ASCII fields, at least half of them
+    numbers: a text row with a bad value (float32 bytes almost never split like that). A
+    single value proves nothing: one float32 can be four printable bytes."""
     fields = line.split()
-    return len(fields) > dim and all(f.isascii() for f in fields[-dim:])
+    if dim < 2 or len(fields) <= dim or not all(f.isascii() for f in fields[-dim:]):
+        return False
+    return 2 * sum(_is_number(f) for f in fields[-dim:]) >= dim
+
+
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def is_text_row(line: bytes, dim: int | None = None) -> bool:
