@@ -190,14 +190,16 @@ def test_any_words_and_values_survive_every_format(tmp_path, words, dim, seed):
         np.testing.assert_array_equal(back.matrix, matrix)
 
 
-@pytest.mark.parametrize("raw", [b"BBBB", b"0x1A", b"1.0x"])
+@pytest.mark.parametrize("raw", [b"BBBB", b"0x1A", b"1.0x", b"1234"])
 def test_binary_values_whose_bytes_are_printable_are_still_binary(tmp_path, raw):
     """One float32 can be four printable bytes (hypothesis found word '0' with such a
     value read back as a text row with a bad value)."""
     value = np.frombuffer(raw, "<f4")
     if not np.isfinite(value).all():
         pytest.skip("not a finite float32")
-    vectors = Vectors(["0", "w"], np.vstack([value, value]).astype(np.float32))
-    back = read_vectors(export_vectors(vectors, tmp_path / "v.bin", "word2vec-binary"))
-    assert back.metadata["source_format"] == "word2vec-binary"
-    np.testing.assert_array_equal(back.matrix, vectors.matrix)
+    numeric = raw.strip().replace(b".", b"", 1).isdigit()  # '0 1234' rows alone are text
+    for second in ([] if numeric else [value]) + [np.float32([0.5])]:  # 0.5 has NUL bytes
+        vectors = Vectors(["0", "w"], np.vstack([value, second]).astype(np.float32))
+        back = read_vectors(export_vectors(vectors, tmp_path / "v.bin", "word2vec-binary"))
+        assert back.metadata["source_format"] == "word2vec-binary"
+        np.testing.assert_array_equal(back.matrix, vectors.matrix)

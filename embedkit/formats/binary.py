@@ -41,8 +41,10 @@ class BinaryReader:
         self.expected_rows, self.dim = parsed
         if self.dim == 0:
             raise format_error(self.path, "line", 1, "the header says 0 dimensions")
-        row = source.head[len(first) + 1:].partition(b"\n")[0]
-        if len(row.split()) == self.dim + 1 and not looks_binary(row) and is_text_row(row):
+        rows = source.head[len(first) + 1:]
+        row = rows.partition(b"\n")[0]
+        # text: no control byte in the sample (a float32 alone can look like a number)
+        if len(row.split()) == self.dim + 1 and not looks_binary(rows) and is_text_row(row):
             raise format_error(self.path, "line", 2,
                                "the rows are text, not binary; use --format word2vec")
         source.read(len(first) + 1)
