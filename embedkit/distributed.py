@@ -45,7 +45,9 @@ import logging
 import math
 import os
 import re
+import signal
 import socket
+import threading
 import time
 import uuid
 import warnings
@@ -159,20 +161,37 @@ def dask_client(scheduler: str | None = None, cluster: str | None = None, client
             raise EmbedkitError(f"cannot reach the Dask scheduler at {scheduler!r} ({reason}); "
                                 "check the address (e.g. tcp://host:8786) and that "
                                 "`dask scheduler` runs there") from None
-        with connected, _quiet_dask():
+        with _quiet_dask(), connected:  # quiet while closing too: a lost scheduler logs then
             _need_workers(connected, scheduler, 3 * timeout)
             yield connected
         return
     log.info("starting a local Dask cluster of %d worker processes (1 thread each)", n_workers)
     try:  # Dask's own logs are silenced: every failure reaches the user as one Error line
-        local = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                         processes=True, dashboard_address=":0",
-                                         silence_logs=logging.CRITICAL)
+        with _workers_ignore_sigint():
+            local = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                             processes=True, dashboard_address=":0",
+                                             silence_logs=logging.CRITICAL)
     except (OSError, RuntimeError, TimeoutError) as exc:
         raise EmbedkitError(f"cannot start a local Dask cluster of {n_workers} workers "
                             f"({str(exc).splitlines()[0][:160]})") from None
-    with local, distributed.Client(local, set_as_default=False) as connected, _quiet_dask():
+    with _quiet_dask(), local, distributed.Client(local, set_as_default=False) as connected:
         yield connected
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """Start local worker processes with SIGINT ignored (inherited through exec): Ctrl-C
+    reaches the whole process group, and each worker would print a KeyboardInterrupt
+    traceback; this process alone handles it and closes the cluster. A Ctrl-C while the
+    workers start is ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be changed in the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _probe(address: str, timeout: float) -> None:
@@ -212,16 +231,27 @@ def _need_workers(client: Any, address: str, timeout: float) -> None:
 def _quiet_dask() -> Iterator[None]:
     """Dask's own error logs and 'large graph' warnings would bury the one Error line; they
     show with -v."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
+    loggers = _dask_loggers()
+    levels = [logger.level for logger in loggers]
     if not log.isEnabledFor(logging.DEBUG):
-        logger.setLevel(logging.CRITICAL)
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sending large graph")
         try:
             yield
         finally:
-            logger.setLevel(level)
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
+
+
+def _dask_loggers() -> list[logging.Logger]:
+    """The ``distributed`` logger and its children with a level of their own (Dask's
+    config sets ``distributed.client``'s, which a parent's level does not override)."""
+    named = [name for name, logger in logging.root.manager.loggerDict.items()
+             if name.startswith("distributed.") and isinstance(logger, logging.Logger)
+             and logger.level != logging.NOTSET]
+    return [logging.getLogger(name) for name in ["distributed", *sorted(named)]]
 
 
 @contextlib.contextmanager
@@ -434,12 +464,15 @@ def _lu_basis(block: np.ndarray) -> np.ndarray:
 
 
 def factorise(client: Any, counts_f: Any, pmi_config: PMIConfig, svd_config: SVDConfig,
-              budget: int, choice: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                          dict[str, Any]]:
+              budget: int, choice: str = "auto", by_document: bool = False
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Weight the counts and factorise them, here or on the cluster (see :func:`choose_svd`).
 
-    Returns U, S, the mask of words without contexts, and statistics.
+    ``by_document``: the columns are documents (``context="document"``), named in the
+    error when too few of them limit ``dim``. Returns U, S, the mask of words without
+    contexts, and statistics.
     """
+    what = "documents (--context document)" if by_document else "distinct words"
     shape, nnz = client.submit(_shape_nnz, counts_f).result()
     branch, estimate = choose_svd(shape, nnz, svd_config.dim, svd_config.oversample, budget,
                                   choice)
@@ -451,7 +484,7 @@ def factorise(client: Any, counts_f: Any, pmi_config: PMIConfig, svd_config: SVD
     stats = {"svd_stage": branch, "svd_estimate_bytes": estimate, "nonzero_counts": nnz}
     if branch == "local":
         weighted = weight(counts_f.result(), pmi_config)
-        _check_dim(svd_config.dim, min(weighted.shape), None)
+        _check_dim(svd_config.dim, min(weighted.shape), None, what=what)
         with progress.task(f"SVD ({svd_config.algorithm}, {svd_config.dim} dims)", 1):
             u, s, _ = truncated_svd(weighted, svd_config.dim, svd_config.algorithm,
                                     svd_config.seed, svd_config.oversample,
@@ -462,7 +495,7 @@ def factorise(client: Any, counts_f: Any, pmi_config: PMIConfig, svd_config: SVD
         log.warning("the cluster SVD is randomized; --algorithm %s applies "
                     "only when the matrix is gathered", svd_config.algorithm)
     weighted_f = client.submit(weight, counts_f, pmi_config)
-    _check_dim(svd_config.dim, min(shape), None)
+    _check_dim(svd_config.dim, min(shape), None, what=what)
     with progress.task(f"SVD (randomized, products on the cluster, {svd_config.dim} dims)", 1):
         u, s = svd_on_cluster(client, weighted_f, shape, nnz, svd_config)
     empty = client.submit(zero_rows, weighted_f).result()
@@ -566,7 +599,8 @@ def build_ppmi_svd_distributed(
         counts_f = count_distributed(connected, shards, vocab_f, len(vocab), count_cfg,
                                      split_every)
         clock = _lap(timings, "count_s", clock)
-        u, s, empty, svd_stats = factorise(connected, counts_f, pmi_cfg, svd_cfg, budget, svd)
+        u, s, empty, svd_stats = factorise(connected, counts_f, pmi_cfg, svd_cfg, budget, svd,
+                                           count_cfg.context == "document")
         check_weighted(int((~empty).sum()), pmi_cfg)
         _lap(timings, "weight_svd_s", clock)
         workers = len(connected.scheduler_info().get("workers", {}))

@@ -148,6 +148,18 @@ def test_document_context_and_whole_files(client, gensim_data):
     assert_identical(counts, ref_counts)
 
 
+@pytest.mark.parametrize("svd", ["local", "cluster"])
+def test_too_few_documents_for_dim_names_the_documents(client, gensim_data, svd):
+    corpus = Corpus([gensim_data / "lee.cor"], CorpusConfig(format="text"))  # one document
+    with pytest.raises(EmbedkitError) as raised:
+        dist.build_ppmi_svd_distributed(corpus, client=client, context="document", dim=20,
+                                        min_count=1, svd=svd)
+    single = str(pytest.raises(EmbedkitError, build.build_ppmi_svd, corpus,
+                               context="document", dim=20, min_count=1).value)
+    assert str(raised.value) == single  # the single-machine message, naming the documents
+    assert "1 documents (--context document)" in single
+
+
 def test_imdb_archive_member_groups(client, shared_data):
     archive = shared_data / "imdb_aclImdb" / "aclImdb_v1_labelled.tar.gz"
     corpus = Corpus([archive], CorpusConfig(glob="train/pos/1??_*.txt"))
