@@ -31,6 +31,14 @@ def snapshot(store):
         return vectors.words, vectors.matrix.copy(), vectors.metadata["fingerprint"]
 
 
+def _size(path) -> int:
+    """Size of a file that may vanish meanwhile (the writability probe's temporary file)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def test_sigkill_during_import_leaves_the_old_store_intact(gensim_data, home, tmp_path):
     glove = gensim_data / "test_glove.txt"
     import_to_workspace(glove, "g").close()
@@ -47,7 +55,7 @@ def test_sigkill_during_import_leaves_the_old_store_intact(gensim_data, home, tm
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and child.poll() is None:
-            partial = [p for p in (home / "g").glob(".vectors.h5.*") if p.stat().st_size > 1 << 20]
+            partial = [p for p in (home / "g").glob(".vectors.h5.*") if _size(p) > 1 << 20]
             if partial:  # the new store is being written: kill the writer now
                 break
             time.sleep(0.005)
