@@ -42,6 +42,7 @@ from typing import Any
 
 from embedkit.classify.preprocess import listing
 from embedkit.errors import InputFormatError, NotFoundError, UsageError
+from embedkit.formats.detect import is_number
 
 log = logging.getLogger("embedkit.classify")
 
@@ -557,22 +558,14 @@ def _first_row_is_header(path: Path, rows: list[list[str]], text_idx: int,
         return False
     if any(c.strip().lower() in _TEXT_NAMES + _LABEL_NAMES for c in first):
         return True
-    if labels and all(_is_number(lab) for lab in labels):
-        return not _is_number(label)
+    if labels and all(is_number(lab) for lab in labels):
+        return not is_number(label)
     words = sorted(len(r[text_idx].split()) for r in below if len(r) > text_idx)
     if len(first[text_idx].split()) <= 3 and words and words[len(words) // 2] > 3:
         return True
     log.warning("%s: line 1 is read as data, though its label %r occurs in no other row; if "
                 "it is a header, pass --text-column and --label-column by name", path, label)
     return False
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def _warn_skipped(path: Path, what: str, numbers: list[int]) -> None:

@@ -112,10 +112,11 @@ def _has_text_fields(line: bytes, dim: int) -> bool:
     fields = line.split()
     if dim < 2 or len(fields) <= dim or not all(f.isascii() for f in fields[-dim:]):
         return False
-    return 2 * sum(_is_number(f) for f in fields[-dim:]) >= dim
+    return 2 * sum(is_number(f) for f in fields[-dim:]) >= dim
 
 
-def _is_number(field: bytes) -> bool:
+def is_number(field: str | bytes) -> bool:
+    """Whether ``float(field)`` parses (NaN and infinity included)."""
     try:
         float(field)
     except ValueError:
