@@ -170,14 +170,16 @@ def deferred_signals() -> Iterator[None]:
     """Run the block whole: a signal that arrives meanwhile is re-sent when it ends, so its
     exception is raised after the block, where the caller can clean up."""
     _DEFERRING[0] += 1
+    pending = None
     try:
         yield
-    finally:
+    finally:  # an error leaving the block ends the command anyway: its signal is dropped
         _DEFERRING[0] -= 1
-    if not _DEFERRING[0] and PENDING_SIGNALS:
-        signum = PENDING_SIGNALS[-1]
-        PENDING_SIGNALS.clear()
-        os.kill(os.getpid(), signum)  # the handler raises now, outside the block
+        if not _DEFERRING[0] and PENDING_SIGNALS:
+            pending = PENDING_SIGNALS[-1]
+            PENDING_SIGNALS.clear()
+    if pending is not None:
+        os.kill(os.getpid(), pending)  # the handler raises now, outside the block
 
 
 class AtomicFile:

@@ -182,3 +182,21 @@ def test_an_interrupt_anywhere_in_an_import_leaves_no_temporary_file(tmp_path, m
     result = run_cli("import", gensim_data / "test_glove.txt", "--name", "g")
     assert result.exit_code == 130 and "nothing was changed" in result.stderr
     assert not list(tmp_path.rglob("*.tmp")) and not (tmp_path / "g").exists()
+
+
+def test_a_signal_deferred_in_a_failing_step_is_not_kept_for_later():
+    import signal
+
+    from embedkit import atomic
+    from embedkit.cli import _on_signal
+
+    previous = signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        with pytest.raises(OSError), atomic.deferred_signals():
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise OSError("the step failed")
+        assert not atomic.PENDING_SIGNALS and not atomic.deferring()
+        with atomic.deferred_signals():  # a later step is not interrupted by the old signal
+            pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
