@@ -254,21 +254,18 @@ def _zip_members(path: str, stream: BinaryIO, glob: str | None,
             if info.is_dir() or not wanted(info.filename, glob, exclude):
                 continue
             name = f"{path}:{info.filename}"
+            if info.flag_bits & 0x1:  # one member skipped, not the archive
+                yield Source(name, io.BytesIO(), "encrypted zip member (needs a password); "
+                                                 "extract it and pass the text")
+                continue
             try:
                 handle = archive.open(info)
-            except (RuntimeError, NotImplementedError) as exc:  # one member, not the archive
-                yield Source(name, io.BytesIO(), _zip_problem(exc))
+            except NotImplementedError:  # a compression method Python's zipfile lacks
+                yield Source(name, io.BytesIO(), "unsupported zip compression method; "
+                                                 "re-pack the archive with deflate")
                 continue
             with handle:
                 yield Source(name, decompressed(handle))
-
-
-def _zip_problem(exc: Exception) -> str:
-    """Why a zip member cannot be opened: encrypted (RuntimeError) or packed with a method
-    Python's zipfile lacks (NotImplementedError)."""
-    if isinstance(exc, NotImplementedError):
-        return "unsupported zip compression method; re-pack the archive with deflate"
-    return "encrypted zip member (needs a password); extract it and pass the text"
 
 
 # --- format sniffing and decoding ----------------------------------------------------------
