@@ -24,7 +24,7 @@ import os
 import re
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -40,8 +40,20 @@ BLOCK = 1 << 20
 
 TAR_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz")
 ZIP_SUFFIXES = (".zip",)
-_MAGIC = ((b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f)), (b"BZh", bz2.BZ2File),
-          (b"\xfd7zXZ\x00", lzma.LZMAFile))
+COMPRESSIONS: tuple[tuple[str, bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
+    ("gzip", b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
+    ("bz2", b"BZh", lambda f: bz2.BZ2File(f, mode="rb")),
+    ("xz", b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f, mode="rb")),  # noqa: SIM115
+)
+"""(name, magic bytes, opener of a decompressing stream) of the compressions read."""
+
+
+def compression_of(head: bytes) -> tuple[str, Callable[[BinaryIO], BinaryIO]] | None:
+    """(name, opener) of the compression whose magic bytes start ``head``, else None."""
+    for name, magic, opener in COMPRESSIONS:
+        if head.startswith(magic):
+            return name, opener
+    return None
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 
 
@@ -153,11 +165,8 @@ def decompressed(stream: BinaryIO) -> BinaryIO:
 
     ``stream`` must support ``peek`` (files opened ``"rb"``, tar and zip members do).
     """
-    head = stream.peek(6)[:6]
-    for magic, opener in _MAGIC:
-        if head.startswith(magic):
-            return opener(stream)
-    return stream
+    found = compression_of(stream.peek(6)[:6])
+    return found[1](stream) if found else stream
 
 
 class _CountingRaw(io.RawIOBase):
@@ -241,10 +250,8 @@ def _tar_members(path: str, counter: list[int], glob: str | None,
 
 def _bytes_stream(data: bytes) -> BinaryIO:
     """A stream over an archive member's bytes, decompressed if they are gzip/bz2/xz."""
-    for magic, opener in _MAGIC:
-        if data.startswith(magic):
-            return opener(io.BytesIO(data))
-    return io.BytesIO(data)
+    found = compression_of(data)
+    return found[1](io.BytesIO(data)) if found else io.BytesIO(data)
 
 
 def _zip_members(path: str, stream: BinaryIO, glob: str | None,

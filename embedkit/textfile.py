@@ -6,21 +6,13 @@ evaluators read them.
 
 from __future__ import annotations
 
-import bz2
-import gzip
+import io
 import lzma
-import re
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 from embedkit.errors import InputFormatError, NotFoundError
-
-_COMPRESSED: dict[str, tuple[re.Pattern[bytes], Callable[[bytes], bytes]]] = {
-    "gzip": (re.compile(rb"\x1f\x8b"), gzip.decompress),
-    "bz2": (re.compile(rb"BZh[1-9]1AY&SY"), bz2.decompress),
-    "xz": (re.compile(rb"\xfd7zXZ\x00"), lzma.decompress),
-}
+from embedkit.sources import compression_of
 
 
 def read_utf8(path: str | Path, what: str = "file") -> str:
@@ -39,11 +31,11 @@ def read_utf8(path: str | Path, what: str = "file") -> str:
 def _decompressed(path: Path) -> bytes:
     """The file's bytes, decompressed when they start with a gzip, bz2 or xz signature."""
     data = path.read_bytes()
-    for name, (signature, decompress) in _COMPRESSED.items():
-        if signature.match(data):
-            try:
-                return decompress(data)
-            except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as err:
-                raise InputFormatError(f"corrupt or truncated {name} data ({err}); "
-                                       "re-download the file", path) from None
-    return data
+    found = compression_of(data)
+    if found is None:
+        return data
+    try:
+        return found[1](io.BytesIO(data)).read()
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as err:
+        raise InputFormatError(f"corrupt or truncated {found[0]} data ({err}); "
+                               "re-download the file", path) from None

@@ -9,8 +9,6 @@ A UTF-8 byte order mark at the start is dropped.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
 import lzma
 import os
@@ -20,14 +18,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from embedkit.errors import InputFormatError, NotFoundError
+from embedkit.sources import compression_of
 
 HEAD_BYTES = 1 << 16
 _BOM = b"\xef\xbb\xbf"
-_MAGIC = {
-    b"\x1f\x8b": ("gzip", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
-    b"BZh": ("bz2", lambda raw: bz2.BZ2File(raw, mode="rb")),
-    b"\xfd7zXZ\x00": ("xz", lambda raw: lzma.LZMAFile(raw, mode="rb")),  # noqa: SIM115
-}
 
 
 class _HashingReader:
@@ -85,10 +79,10 @@ class SourceFile:
         self._raw = _HashingReader(open(self.path, "rb"))  # noqa: SIM115 - closed in close()
         self.compression: str | None = None
         self._stream: BinaryIO = self._raw  # type: ignore[assignment]
-        for prefix, (name, opener) in _MAGIC.items():
-            if magic.startswith(prefix):
-                self.compression = name
-                self._stream = opener(self._raw)  # type: ignore[operator]
+        found = compression_of(magic)
+        if found is not None:
+            self.compression = found[0]
+            self._stream = found[1](self._raw)  # type: ignore[arg-type]
         self._pending = b""
         self.head = self._read_stream(HEAD_BYTES)
         if self.head.startswith(_BOM):  # some editors put one in front of UTF-8 text
