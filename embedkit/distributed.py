@@ -481,7 +481,8 @@ def factorise(client: Any, counts_f: Any, pmi_config: PMIConfig, svd_config: SVD
     log.info("SVD stage: %s (PPMI matrix %d x %d, <= %d nonzeros, estimated %.1f MiB %s "
              "the %.1f MiB budget)", where, *shape, nnz, estimate / 2**20,
              "within" if estimate <= budget else "over", budget / 2**20)
-    stats = {"svd_stage": branch, "svd_estimate_bytes": estimate, "nonzero_counts": nnz}
+    stats = {"svd_stage": branch, "svd_estimate_bytes": estimate, "nonzero_counts": nnz,
+             "matrix_shape": list(shape)}
     if branch == "local":
         weighted = weight(counts_f.result(), pmi_config)
         _check_dim(svd_config.dim, min(weighted.shape), None, what=what)

@@ -119,6 +119,7 @@ def test_byte_range_shards_give_identical_counts_ppmi_and_vectors(client, lee, s
     assert stats["tokens"] == single_lee.metadata["stats"]["tokens"]
     assert stats["documents"] == single_lee.metadata["stats"]["documents"] == 300
     assert stats["nonzero_counts"] == single_lee.metadata["stats"]["nonzero_counts"]
+    assert stats["matrix_shape"] == single_lee.metadata["stats"]["matrix_shape"]
     size = Path(lee.paths[0]).stat().st_size  # the byte ranges add up to the file
     assert stats["input_bytes"] == single_lee.metadata["stats"]["input_bytes"] == size
     assert_same_space(single_lee, cluster)
@@ -190,6 +191,8 @@ def test_svd_on_the_cluster_when_over_budget(client, lee, single_lee, svd_log):
     cluster = dist.build_ppmi_svd_distributed(lee, client=client, dim=DIM, shard_bytes=90_000,
                                               svd_memory="1M", algorithm="arpack")
     assert cluster.metadata["stats"]["svd_stage"] == "cluster"
+    assert cluster.metadata["stats"]["matrix_shape"] == \
+        single_lee.metadata["stats"]["matrix_shape"]
     assert cluster.metadata["params"]["svd"]["algorithm"] == "randomized"  # as it ran
     assert any("on the cluster" in m and "over" in m for m in svd_log)
     assert_same_space(single_lee, cluster)
@@ -249,6 +252,8 @@ def test_worker_killed_during_the_counting_tasks(client, lee, single_lee, tmp_pa
     assert marker.exists()  # the victim died after its first counting task
     assert cluster.metadata["stats"]["nonzero_counts"] == \
         single_lee.metadata["stats"]["nonzero_counts"]
+    assert cluster.metadata["stats"]["matrix_shape"] == \
+        single_lee.metadata["stats"]["matrix_shape"]
     np.testing.assert_array_equal(cluster.metadata["_arrays"]["singular_values"],
                                   single_lee.metadata["_arrays"]["singular_values"])
     client.wait_for_workers(2, timeout=30)
