@@ -216,7 +216,13 @@ def open_h5(path: str | os.PathLike) -> h5py.File:
     if fmt != FORMAT:
         h5.close()
         raise StoreError(f"{path}: not an embedkit store (HDF5 file without format={FORMAT!r})")
-    version = int(attrs.get("format_version", 0))
+    stored_version = attrs.get("format_version", 0)
+    try:
+        version = int(stored_version)
+    except (TypeError, ValueError):
+        h5.close()
+        raise StoreError(f"{path}: store is corrupt (format_version {stored_version!r} is not "
+                         "a number); re-create it") from None
     if version > FORMAT_VERSION:
         h5.close()
         raise StoreError(
@@ -226,7 +232,28 @@ def open_h5(path: str | os.PathLike) -> h5py.File:
     if "vectors" not in h5 or "words" not in h5:
         h5.close()
         raise StoreError(f"{path}: store is incomplete (missing /vectors or /words)")
+    problem = _layout_problem(h5)
+    if problem:
+        h5.close()
+        raise StoreError(f"{path}: store is corrupt ({problem}); re-create it")
     return h5
+
+
+def _layout_problem(h5: h5py.File) -> str | None:
+    """What is wrong with the shapes and types of a store's arrays, if anything."""
+    vectors, words = h5["vectors"], h5["words"]
+    if not isinstance(vectors, h5py.Dataset) or vectors.ndim != 2 or vectors.dtype.kind != "f":
+        return "/vectors is not a 2-D float array"
+    if (not isinstance(words, h5py.Dataset) or words.ndim != 1
+            or h5py.check_string_dtype(words.dtype) is None):
+        return "/words is not a 1-D array of strings"
+    if words.shape[0] != vectors.shape[0]:
+        return f"{words.shape[0]} words but {vectors.shape[0]} vector rows"
+    counts = h5.get("counts")
+    if counts is not None and (not isinstance(counts, h5py.Dataset)
+                               or counts.shape != words.shape or counts.dtype.kind not in "iu"):
+        return f"/counts is not {words.shape[0]} integers, one per word"
+    return None
 
 
 def load(path: str | os.PathLike) -> Vectors:
@@ -262,7 +289,11 @@ def read_metadata(h5: h5py.File) -> dict[str, Any]:
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         if key in json_keys:
-            value = json.loads(value)
+            try:
+                value = json.loads(value)
+            except (TypeError, ValueError):
+                raise StoreError(f"{h5.filename}: store is corrupt (attribute {key!r} is not "
+                                 "valid JSON); re-create it") from None
         elif isinstance(value, np.generic):
             value = value.item()
         meta[key] = value

@@ -330,7 +330,9 @@ class Vectors:
         if restrict is not None:
             unit = unit[:restrict]
         scores = unit @ query
-        skip = [self.key_to_index[w] for w in excluded if self.key_to_index.get(w, -1) < len(unit)]
+        # a query or excluded word outside the vocabulary (a subword vector) has no row
+        rows = [self.row_of(w) for w in excluded]
+        skip = [i for i in rows if i is not None and i < len(unit)]
         scores[skip] = -np.inf
         take = min(k, len(scores) - len(skip))
         if take <= 0:

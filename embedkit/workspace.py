@@ -87,6 +87,9 @@ def target_path(name: str, home: str | os.PathLike | None = None, force: bool = 
     new one is complete.
     """
     folder = set_dir(name, home)
+    if _looks_like_path(name):  # every command would take NAME for a path to a store
+        raise UsageError(f"invalid set name {name!r}: a name ending in .h5 or .hdf5 is read "
+                         "as a path to a store; choose a name without that ending")
     path = folder / STORE_FILE
     if path.exists() and not force:
         raise NameExistsError(

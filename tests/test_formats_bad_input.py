@@ -7,6 +7,7 @@ a few real broken or foreign files from gensim are used as they are.
 from __future__ import annotations
 
 import gzip
+import warnings
 
 import numpy as np
 import pytest
@@ -392,3 +393,32 @@ def test_fasttext_header_claiming_more_than_the_file_holds(tmp_path, gensim_data
     path.write_bytes(bytes(data))
     assert_fails(path, "not a readable fastText .bin model", "header declares",
                  f"more than its {len(data)} bytes can hold", home=home)
+
+
+@pytest.mark.parametrize("name, rows", [
+    ("nul.txt", [b"a 0.1 0.2\n", b"b\x00c 0.3 0.4\n"]),
+    ("nul.bin", [b"2 2\n", b"a " + np.float32([1, 2]).tobytes() + b"\n",
+                 b"b\x00c " + np.float32([3, 4]).tobytes() + b"\n"]),
+])
+def test_a_nul_byte_in_a_word_is_named_not_a_traceback(tmp_path, home, name, rows):
+    """gensim keeps such words; the store's strings cannot hold a NUL (h5py raised)."""
+    message = assert_fails(write(tmp_path / name, rows), "'b\\x00c'", "NUL byte", home=home)
+    assert ("nul.txt:2:" if name.endswith("txt") else "row 2") in message
+
+
+def test_a_header_claiming_more_rows_than_memory_holds(tmp_path):
+    """The in-memory reader made room for the header's count before reading a row."""
+    path = write(tmp_path / "lie.txt", [b"99999999999 3\n", b"a 0.1 0.2 0.3\n"])
+    with pytest.raises(InputFormatError, match="the header says 99999999999 words but the "
+                                               "file ends after 1 rows"):
+        read_vectors(path)
+
+
+def test_corrupt_fasttext_values_are_one_line_without_numpy_warnings(tmp_path, gensim_data,
+                                                                     home):
+    raw = (gensim_data / "crime-and-punishment.bin").read_bytes()
+    path = write(tmp_path / "corrupt.bin", [raw.replace(b"\n", b"\r\n", 1)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert_fails(path, "is nan", home=home)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]

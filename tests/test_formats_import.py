@@ -218,3 +218,45 @@ def test_compressed_fasttext_bin_under_any_name(gensim_data, tmp_path):
     kv = load_facebook_vectors(str(original))
     assert_same_as_gensim(vectors, kv)
     np.testing.assert_array_equal(vectors.vector("xyzzyq"), kv.get_vector("xyzzyq"))
+
+
+@pytest.mark.parametrize("name", ["test_glove.txt", "euclidean_vectors.bin",
+                                  "lee_fasttext_new.bin"])
+def test_a_pipe_is_read_from_its_first_byte(gensim_data, tmp_path, name):
+    """`embedkit import <(zcat x.gz)` or /dev/stdin: the file was opened twice (once for
+    the compression magic), so the parse started 6 bytes in and a .bin was re-read by gensim."""
+    import contextlib
+    import os
+    import threading
+
+    original = gensim_data / name
+    data = original.read_bytes()
+    read_end, write_end = os.pipe()
+
+    def feed():
+        with os.fdopen(write_end, "wb") as pipe, contextlib.suppress(BrokenPipeError):
+            pipe.write(data)  # a reader that stops early must not leave this thread blocked
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        vectors = import_vectors(f"/dev/fd/{read_end}", tmp_path / "piped.h5")
+    finally:
+        os.close(read_end)
+        feeder.join()
+    expected = read_vectors(original)
+    assert vectors.words == expected.words
+    np.testing.assert_array_equal(vectors.matrix, expected.matrix)
+    assert vectors.metadata["source_sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_control_byte_in_a_word_does_not_make_a_text_file_binary(tmp_path):
+    """A word2vec text file was detected as binary and imported as garbage floats."""
+    rows = b"2 3\na\x01b 0.5 -1 2.25\nc 3 4 5\n"
+    path = tmp_path / "ctrl.txt"
+    path.write_bytes(rows)
+    kv = KeyedVectors.load_word2vec_format(path)
+    assert detect_format(path) == "word2vec"
+    vectors = read_vectors(path)
+    assert vectors.words == kv.index_to_key == ["a\x01b", "c"]
+    np.testing.assert_array_equal(vectors.matrix, kv.vectors)

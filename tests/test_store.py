@@ -142,3 +142,36 @@ def test_round_trip_any_unicode_words_and_dims(tmp_path_factory, words, dim):
     with load(path) as back:
         assert back.words == words
         np.testing.assert_array_equal(back.matrix, v.matrix)
+
+
+def _replace(name, data, **kwargs):
+    def edit(h5):
+        del h5[name]
+        h5.create_dataset(name, data=data, **kwargs)
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_replace("words", ["a", "b"], dtype=h5py.string_dtype()), "2 words but 1694 vector rows"),
+    (_replace("words", np.arange(1694)), "/words is not a 1-D array of strings"),
+    (_replace("vectors", np.zeros(1694, np.float32)), "/vectors is not a 2-D float array"),
+    (_replace("counts", np.arange(5)), "/counts is not 1694 integers"),
+    (lambda h5: h5.attrs.__setitem__("format_version", "one"), "format_version 'one' is not"),
+    (lambda h5: h5.attrs.__setitem__("params", "{oops"), "'params' is not valid JSON"),
+])
+def test_a_store_with_inconsistent_arrays_is_a_one_line_error(real, tmp_path, edit, message):
+    """Tracebacks (IndexError, TypeError, JSONDecodeError, ValueError) from load and info."""
+    from embedkit.workspace import describe
+    from tests.cli_helpers import run_cli
+
+    path = save(real, tmp_path / "v.h5")
+    with h5py.File(path, "a") as h5:
+        edit(h5)
+    for call in (load, describe):
+        with pytest.raises(StoreError, match="corrupt") as caught:
+            call(path)
+        assert message in str(caught.value) and str(path) in str(caught.value)
+    for command in (["info", path], ["export", path, tmp_path / "out.txt", "--format", "glove"]):
+        result = run_cli(*command)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[-1].startswith(f"Error: {path}: store is corrupt")

@@ -152,3 +152,19 @@ def test_constructor_rejects_mismatched_shapes():
         Vectors(["a", "b"], np.zeros((3, 2)))
     with pytest.raises(DimensionMismatchError):
         Vectors(["a"], np.zeros((1, 2)), counts=[1, 2])
+
+
+def test_most_similar_of_an_unknown_word_uses_its_subword_vector(gensim_data, lee):
+    """A query or excluded word outside the vocabulary raised KeyError."""
+    from gensim.models.fasttext import load_facebook_vectors
+
+    kv = load_facebook_vectors(str(gensim_data / "lee_fasttext.bin"))
+    table = Subwords(kv.vectors_ngrams, kv.min_n, kv.max_n, kv.bucket)
+    v = Vectors(kv.index_to_key, kv.vectors, subwords=table)
+    got = v.most_similar("nightfall", k=5)
+    expected = kv.most_similar("nightfall", topn=5)
+    assert [w for w, _ in got] == [w for w, _ in expected]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-5)
+    _, plain = lee
+    word = plain.words[10]
+    assert plain.most_similar(word, k=3, exclude=["notaword"]) == plain.most_similar(word, 3)

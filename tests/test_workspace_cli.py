@@ -239,3 +239,17 @@ def test_info_marks_a_manifest_that_is_not_an_object_damaged(glove_set, home, ma
     assert result.exit_code == 0, result.stderr
     assert "DAMAGED" in result.stdout
     assert json.loads(run_cli("info", "glove", "--json").stdout)["indexes"][0]["damaged"]
+
+
+@pytest.mark.parametrize("name", ["glove.h5", "v1.hdf5"])
+def test_a_set_name_read_as_a_store_path_is_refused(home, gensim_data, name):
+    """`import --name glove.h5` made a set that info, export and every query then took for a
+    missing file path."""
+    result = run_cli("import", gensim_data / "test_glove.txt", "--name", name)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: invalid set name {name!r}: a name ending in .h5 or .hdf5 is read as a path "
+        "to a store; choose a name without that ending"]
+    assert not (home / name).exists()
+    with pytest.raises(UsageError):
+        workspace.target_path(name, home)

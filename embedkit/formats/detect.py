@@ -56,7 +56,8 @@ def sniff(head: bytes, path: Path) -> str:
     header = parse_header(first)
     if header is not None:
         dim = header[1]
-        if looks_binary(rest[: 4 * dim + 256]) or _is_binary_row(rest, dim):
+        if not _text_rows(rest, dim) and (looks_binary(rest[: 4 * dim + 256])
+                                          or _is_binary_row(rest, dim)):
             return "word2vec-binary"
         return "fasttext-vec" if _stem_suffix(path) == ".vec" else "word2vec"
     if looks_binary(first) or not is_text_row(first):
@@ -92,6 +93,20 @@ def is_fasttext_bin(head: bytes) -> bool:
 def looks_binary(sample: bytes) -> bool:
     """Control bytes (other than tab/newline/CR) do not occur in text vector files."""
     return any(byte in _CONTROL for byte in sample)
+
+
+def _text_rows(rest: bytes, dim: int) -> bool:
+    """The first row and the other whole lines of a binary row's length after it each end in
+    ``dim`` numbers: text, even where a word holds a control byte (binary rows split at
+    their newline bytes into pieces that are not)."""
+    first, _, more = rest.partition(b"\n")
+    lines = [first, *more[: 4 * dim + 256].split(b"\n")[:-1]]
+    return all(_ends_in_numbers(line, dim) for line in lines if line.strip())
+
+
+def _ends_in_numbers(line: bytes, dim: int) -> bool:
+    fields = line.split()
+    return len(fields) > dim and all(is_number(f) for f in fields[-dim:])
 
 
 def _is_binary_row(rest: bytes, dim: int) -> bool:

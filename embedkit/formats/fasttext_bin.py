@@ -87,7 +87,9 @@ def _load(source: SourceFile, encoding: str):
         with _plain_copy(source) as plain:
             header = _Header.read(plain)
             header.check_size(source.path)
-            kv = load_facebook_vectors(str(plain), encoding=encoding)
+            # no numpy warnings from a corrupt model: its NaN rows are refused afterwards
+            with np.errstate(over="ignore", invalid="ignore"):
+                kv = load_facebook_vectors(str(plain), encoding=encoding)
             header.check_output_matrix(plain, source.path)
     except InputFormatError:
         raise
@@ -112,8 +114,9 @@ def _plain_copy(source: SourceFile) -> Iterator[Path]:
     """The model file itself, or a decompressed temporary copy of a compressed one.
 
     gensim would guess compression from the file name only; the copy makes any name work.
+    A pipe (not a regular file) is copied too: gensim cannot read it again from the start.
     """
-    if source.compression is None:
+    if source.compression is None and source.path.is_file():
         yield source.path
         return
     with tempfile.NamedTemporaryFile(suffix=".bin") as tmp:

@@ -70,7 +70,7 @@ class MemorySink:
     def __init__(self, dim: int, expected_rows: int | None = None) -> None:
         self.words: list[str] = []
         self.dim = dim
-        self._matrix = np.empty((expected_rows, dim), np.float32) if expected_rows else None
+        self._matrix = _preallocate(expected_rows, dim)
         self._blocks: list[np.ndarray] = []
 
     def append(self, words: list[str], rows: np.ndarray) -> None:
@@ -89,6 +89,17 @@ class MemorySink:
         return np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
 
 
+def _preallocate(rows: int | None, dim: int) -> np.ndarray | None:
+    """Room for the header's count of rows; ``None`` (grow block by block) when there is no
+    header or it claims more than memory can hold (a lie the reader then reports)."""
+    if not rows:
+        return None
+    try:
+        return np.empty((rows, dim), np.float32)
+    except MemoryError:
+        return None
+
+
 class Ingest:
     """Runs a reader into a sink, keeping :class:`ImportStats`."""
 
@@ -105,6 +116,7 @@ class Ingest:
         with progress.task(f"importing {self.source.path.name}", total=self.source.size) as bar:
             for block in self.reader.blocks():
                 words = self._decode(block)
+                self._check_nul(block, words)
                 self._check_finite(block, words)
                 keep = self._first_occurrences(words, block)
                 if sink is None:
@@ -142,6 +154,17 @@ class Ingest:
                 self.stats.examples.setdefault("invalid_utf8", f"{self.reader.unit} {place}")
             words.append(word)
         return words
+
+    def _check_nul(self, block: RawBlock, words: list[str]) -> None:
+        """A NUL byte in a word: the store's strings cannot hold one (a corrupt file)."""
+        if "\x00" not in "".join(words):
+            return
+        i = next(i for i, word in enumerate(words) if "\x00" in word)
+        raise format_error(
+            self.source.path, self.reader.unit, int(block.places[i]),
+            f"the word {words[i]!r} contains a NUL byte, which a stored word cannot hold (a "
+            "corrupt file?); fix or remove the row",
+        )
 
     def _check_finite(self, block: RawBlock, words: list[str]) -> None:
         finite = np.isfinite(block.rows)

@@ -37,8 +37,25 @@ class _HashingReader:
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedkit-sha256")
         self._queued: deque[Future] = deque()
         self.position = 0
+        self._again = b""
+
+    def peek_start(self, n: int) -> bytes:
+        """The first ``n`` bytes, which the next reads return again: the file is opened
+        once, so a pipe (``<(zcat ...)``, ``/dev/stdin``) loses nothing."""
+        self._again = self._read(n)
+        return self._again
 
     def read(self, n: int = -1) -> bytes:
+        again = self._again
+        if again:
+            if 0 <= n < len(again):
+                self._again = again[n:]
+                return again[:n]
+            self._again = b""
+            return again + self._read(-1 if n < 0 else n - len(again))
+        return self._read(n)
+
+    def _read(self, n: int) -> bytes:
         data = self._raw.read(n)
         self._queued.append(self._hasher.submit(self._sha256.update, data))
         if len(self._queued) > 4:  # never hold more than a few blocks for the hasher
@@ -74,9 +91,8 @@ class SourceFile:
         if self.path.is_dir():
             raise InputFormatError("is a folder, not a vector file", self.path)
         self.size = self.path.stat().st_size
-        with open(self.path, "rb") as f:
-            magic = f.read(6)
         self._raw = _HashingReader(open(self.path, "rb"))  # noqa: SIM115 - closed in close()
+        magic = self._raw.peek_start(6)
         self.compression: str | None = None
         self._stream: BinaryIO = self._raw  # type: ignore[assignment]
         found = compression_of(magic)
