@@ -9,9 +9,9 @@ from collections import Counter
 import numpy as np
 import pytest
 from sklearn import metrics as skm
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from embedkit.classify.baselines import BaselineConfig, LinearBaseline
+from embedkit.classify.baselines import BaselineConfig, LinearBaseline, _Ngrams
 from embedkit.classify.datasets import read_dataset
 from embedkit.classify.metrics import confusion_matrix, multi_label_metrics, single_label_metrics
 
@@ -53,6 +53,17 @@ def test_lecture_tfidf_matches_dense_numpy(tokens_and_labels):
     bow = LinearBaseline.fit(BaselineConfig("bow-logreg", ngrams=2, max_features=500),
                              tokens, y, "binary")
     assert np.array_equal(bow.features(tokens).toarray(), (counts > 0).astype(float))
+
+
+def test_ngrams_are_scikit_learns_word_ngrams(tokens_and_labels):
+    """The n-gram analyzer (shifted copies zipped, no loop per token) gives the terms and
+    order of scikit-learn's word n-grams, for short texts too (fewer tokens than n)."""
+    tokens, _ = tokens_and_labels
+    docs = [[], ["one"], ["a", "b"], *tokens]
+    for n in (1, 2, 3, 4):
+        reference = CountVectorizer(ngram_range=(1, n), tokenizer=str.split, lowercase=False,
+                                    token_pattern=None).build_analyzer()
+        assert [_Ngrams(n)(doc) for doc in docs] == [reference(" ".join(d)) for d in docs]
 
 
 def test_sklearn_variant_is_tfidfvectorizer(tokens_and_labels):

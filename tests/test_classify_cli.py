@@ -257,6 +257,21 @@ def test_predict_file_lines_line_up_and_bad_files(corpus, tmp_path):
     assert table.stdout.splitlines()[1].endswith("\ttwo lines and a tab")
 
 
+def test_predict_drops_a_byte_order_mark_from_the_first_line(corpus, tmp_path):
+    """A UTF-8 file (or stdin) from a Windows editor starts with a byte-order mark: it is
+    not part of the first text, which is printed as it was written."""
+    model = tmp_path / "b.pt"
+    run_cli("classify", "train", corpus, "--model", "bow-logreg", "-o", model)
+    lines = corpus.read_text(errors="replace").splitlines()[:3]
+    texts = [line.split(" ", 1)[1].strip() for line in lines]
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(texts).encode())
+    plain = json.loads(run_cli("classify", "predict", model, *texts, "--json").stdout)
+    for source in (["--file", tmp_path / "bom.txt"], ["--file", "-"]):
+        result = run_cli("classify", "predict", model, *source, "--json",
+                         input=(tmp_path / "bom.txt").read_text() if source[1] == "-" else None)
+        assert json.loads(result.stdout) == plain and "\ufeff" not in result.stdout
+
+
 def test_without_torch_a_clear_error(corpus, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
     line = _error_line(run_cli("classify", "train", corpus, "-o", tmp_path / "m.pt"), 2)

@@ -121,6 +121,18 @@ def test_fasttext_lines(gensim_data, tmp_path):
     assert moved.labels == [("neg",), ("pos", "good")]
 
 
+def test_a_fasttext_label_written_twice_is_one_label(gensim_data, tmp_path):
+    """``__label__pos __label__pos text`` is one label: the set stays single-label (one such
+    line made the whole set multi-label, trained with BCE and scored by subset accuracy)."""
+    lines = (gensim_data / "pang_lee_polarity.cor").read_bytes().split(b"\n")[:200]
+    doubled = tmp_path / "doubled.txt"
+    doubled.write_bytes(b"\n".join([lines[0].replace(b"__label__neg", b"__label__neg " * 2),
+                                    *lines[1:]]) + b"\n")
+    data = read_dataset(doubled)
+    assert not data.multi_label and data.labels[0] == ("neg",)
+    assert data.labels == read_dataset(gensim_data / "pang_lee_polarity.cor").labels[:200]
+
+
 @pytest.mark.parametrize("name, n, classes, split, replaced", [
     ("rt-polarity.all", 10662, 2, "", 202),
     ("stsa.binary.train", 6920, 2, "train", 0),
@@ -211,6 +223,24 @@ def test_vocabulary_padding_and_splits(gensim_data):
     assert own["test"].tolist() == [8, 9] and own["validation"].tolist() == [10, 11, 12]
 
 
+def test_batch_ids_equal_the_word_by_word_mapping(gensim_data):
+    """Vocabulary.ids looks a whole batch up at once; each text's ids are still exactly the
+    simple per-word mapping (unknown -> 1), empty texts included, in order."""
+    data = read_dataset(gensim_data / "pang_lee_polarity.cor")
+    tokens = [t.lower().split() for t in data.texts]
+    vocab = Vocabulary.build(tokens[:1000], max_words=300)
+    batch = [[], *tokens, [], ["zzz-unknown"], ["the"] * 3, []]
+    index = vocab.word_index
+    expected = [np.array([index.get(w, 1) for w in toks], dtype=np.int64) for toks in batch]
+    got = vocab.ids(batch)
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == np.int64 and np.array_equal(g, e)
+    assert any((e == 1).any() for e in expected) and any((e > 1).any() for e in expected)
+    assert [a.tolist() for a in vocab.ids(iter(batch[-3:]))] == [[1], [index["the"]] * 3, []]
+    assert vocab.ids([]) == [] and vocab.ids(iter([])) == []
+
+
 def test_grouped_splits_keep_each_group_on_one_side():
     rng = np.random.default_rng(1)
     groups = [f"film{g}" for g in rng.integers(0, 40, size=400)] + [""] * 100
@@ -274,6 +304,25 @@ def test_tsv_cells_are_literal_an_open_quote_swallows_nothing(shared_data, tmp_p
     data = read_dataset(path)
     assert data.texts == [t for t, _ in rows] and data.texts[4].startswith('"')
     assert [lab[0] for lab in data.labels] == [lab for _, lab in rows]
+
+
+def test_signed_integer_labels_as_svmlight_writes_them(shared_data, tmp_path):
+    """``-1 text`` / ``+1 text`` lines: both signs are integer labels, whichever comes first
+    (a ``+1`` after a ``-1`` was refused as "line has no label")."""
+    rows = _sst_rows(shared_data, 60)
+    for first in ("0", "1"):
+        ordered = sorted(rows, key=lambda row: row[1] != first)
+        path = tmp_path / f"signed{first}.txt"
+        path.write_text("".join(f"{'+1' if lab == '1' else '-1'} {text}\n"
+                                for text, lab in ordered))
+        data = read_dataset(path)
+        assert data.layout == "label-first" and data.label_names == ["+1", "-1"]
+        assert data.texts == [text for text, _ in ordered]
+        assert [lab[0] == "+1" for lab in data.labels] == [lab == "1" for _, lab in ordered]
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text("-1 a dull film\n+1 a fine film\npos a word label\n")
+    with pytest.raises(InputFormatError, match=r"mixed.txt:3: line has no label"):
+        read_dataset(mixed, layout="label-first")
 
 
 def test_csv_keeps_quoting_but_a_runaway_quote_is_an_error(tmp_path):
@@ -377,12 +426,51 @@ def test_header_guess_with_integer_columns(shared_data, tmp_path, warned):
     assert "line 1 is read as data" in warned.text
 
 
+def test_of_two_columns_one_known_names_the_other(shared_data, tmp_path):
+    """A two-column table whose header names one column (``Sentiment,Review Text``), or
+    where one column is given, has its text or labels in the other column."""
+    rows = _sst_rows(shared_data, 40)
+    expected = ([text for text, _ in rows], [(lab,) for _, lab in rows])
+    named = tmp_path / "named.csv"
+    named.write_text("Sentiment,Review Text\n" + "".join(f'{lab},"{text}"\n'
+                                                           for text, lab in rows))
+    for options in ({}, {"label_column": "sentiment"}, {"text_column": "Review Text"}):
+        data = read_dataset(named, **options)
+        assert (data.texts, data.labels) == expected, options
+    bare = tmp_path / "bare.csv"
+    bare.write_text("".join(f'"{text}",{lab}\n' for text, lab in rows))
+    for options in ({"label_column": "1"}, {"text_column": 0}):
+        assert (read_dataset(bare, **options).texts, read_dataset(bare, **options).labels) \
+            == expected
+    headed = tmp_path / "headed.csv"
+    headed.write_text("review text,polarity\n" + bare.read_text())
+    data = read_dataset(headed, label_column=1)
+    assert (data.texts, data.labels) == expected
+
+
 def test_one_column_tables_hint_at_the_delimiter(tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("text;label\ngood;pos\nbad;neg\n")
     with pytest.raises(InputFormatError, match=r"one column when split on ','.*--delimiter ';'"):
-        read_dataset(path)
+        read_dataset(path, delimiter=",")
+    assert read_dataset(path).texts == ["good", "bad"]  # the semicolon is found
     assert read_dataset(path, delimiter=";").texts == ["good", "bad"]
+
+
+def test_a_semicolon_table_whose_texts_hold_commas(shared_data, tmp_path):
+    """Commas inside the texts of a semicolon table (as spreadsheets export it) give some
+    rows several cells when split on commas: the semicolon, on every line once, is found
+    (a comma table whose texts hold semicolons stays a comma table)."""
+    rows = [(text, lab) for text, lab in _sst_rows(shared_data, 40) if ";" not in text]
+    assert any("," in text for text, _ in rows) and "," not in rows[0][0]
+    path = tmp_path / "semi.csv"
+    path.write_text("".join(f"{lab};{text}\n" for text, lab in rows))
+    data = read_dataset(path)
+    assert data.texts == [text for text, _ in rows]
+    assert data.labels == [(lab,) for _, lab in rows]
+    commas = tmp_path / "commas.csv"  # a comma table whose texts hold one ';' each
+    commas.write_text("".join(f'"{text}; so",{lab}\n' for text, lab in rows))
+    assert read_dataset(commas).texts == [f"{text}; so" for text, _ in rows]
 
 
 def test_a_file_whose_name_makes_it_test_data_says_so_when_trained_on(shared_data, tmp_path):

@@ -60,8 +60,8 @@ class _Ngrams:
 
     def __call__(self, tokens: Sequence[str]) -> list[str]:
         out = list(tokens)
-        for k in range(2, self.n + 1):
-            out += [" ".join(tokens[i:i + k]) for i in range(len(tokens) - k + 1)]
+        for k in range(2, self.n + 1):  # k shifted copies zipped: no Python loop per token
+            out += map(" ".join, zip(*[tokens[j:] for j in range(k)], strict=False))
         return out
 
 

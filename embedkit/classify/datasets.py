@@ -58,6 +58,8 @@ _LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _URLS = re.compile(r"urls_(.+)\.txt")
 _REVIEW_ID = re.compile(r"(\d+)_")
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # a label-first file's integer labels: 1, -1, +1
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 @dataclass
@@ -197,7 +199,7 @@ def _looks_label_first(heads: list[bytes]) -> bool:
     if any(len(h) > 40 for h in heads):
         return False
     distinct = set(heads)
-    if all(h.lstrip(b"-").isdigit() for h in heads) and len(distinct) <= 50:
+    if all(_INTEGER.fullmatch(h.decode("latin-1")) for h in heads) and len(distinct) <= 50:
         return len(heads) < 50 or len(distinct) <= len(heads) // 2
     return len(distinct) <= max(2, min(50, len(heads) // 2))
 
@@ -333,7 +335,8 @@ def read_fasttext(path: Path, encoding: str = "utf-8", prefix: str = "__label__"
     for number, raw in _lines(path):
         line, bad = _decode(raw, encoding)
         words = line.split()
-        labs = [w[len(prefix):] for w in words if w.startswith(prefix)]
+        # a label written twice is one label (else one such line made the set multi-label)
+        labs = list(dict.fromkeys(w[len(prefix):] for w in words if w.startswith(prefix)))
         tokens = [w for w in words if not w.startswith(prefix)]
         if not labs or not all(labs):
             raise InputFormatError(f"line has no {prefix}LABEL: {line[:60]!r}; every line "
@@ -354,7 +357,7 @@ def read_label_first(path: Path, encoding: str = "utf-8") -> LabelledTexts:
     for number, raw in _lines(path):
         line, bad = _decode(raw, encoding)
         fields = line.strip().split(None, 1)
-        is_number = fields[0].lstrip("-").isdigit()
+        is_number = _INTEGER.fullmatch(fields[0]) is not None
         numeric = is_number if numeric is None else numeric
         if numeric and not is_number:
             raise InputFormatError(f"line has no label (expected an integer label first, got "
@@ -423,10 +426,19 @@ def _check_extra_cells(path: Path, number: int, row: list[str], width: int,
 
 
 def _guess_delimiter(path: Path, text: str) -> str:
-    """Tab when the first line has one or the name says ``.tsv``, else comma."""
+    """Tab when the first line has one or the name says ``.tsv``; else ``;`` or ``|`` when
+    each of the first lines holds it equally often and their commas vary (commas inside
+    the texts of a semicolon table); else comma."""
     first = text.split("\n", 1)[0]
-    tsv = "\t" in first or path.name.lower().endswith((".tsv", ".tsv.gz"))
-    return "\t" if tsv else ","
+    if "\t" in first or path.name.lower().endswith((".tsv", ".tsv.gz")):
+        return "\t"
+    lines = [_QUOTED.sub("", line) for line in text.split("\n", 200)[:200] if line.strip()]
+
+    def steady(char: str) -> bool:  # outside quoted cells
+        counts = {line.count(char) for line in lines}
+        return len(counts) == 1 and 0 not in counts
+
+    return "," if steady(",") else next((c for c in ";|" if steady(c)), ",")
 
 
 def _table_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
@@ -506,8 +518,17 @@ def _columns(path: Path, rows: list[list[str]], text_column: str | int | None,
         header = rows[0] if named or known else None
         if header is None and text_column is None and label_column is None and width == 2:
             return _guess_two_columns(path, rows)
-        text_idx = _find_column(path, names, text_column, _TEXT_NAMES, "text")
-        label_idx = _find_column(path, names, label_column, _LABEL_NAMES, "label")
+        # of two columns, one found (named, or a known name) makes the other the second
+        pair = width == 2
+        text_idx = _find_column(path, names, text_column, _TEXT_NAMES, "text", pair)
+        label_idx = _find_column(path, names, label_column, _LABEL_NAMES, "label", pair)
+        if text_idx is None or label_idx is None:
+            if text_idx is None and label_idx is None:
+                _find_column(path, names, text_column, _TEXT_NAMES, "text")  # the error
+            text_idx, label_idx = (1 - label_idx, label_idx) if text_idx is None else \
+                (text_idx, 1 - text_idx)
+            if header is None and _first_row_is_header(path, rows, text_idx, label_idx):
+                header = rows[0]
     if text_idx == label_idx:
         column = _column_name(text_idx, header)
         raise UsageError(f"{path}: the text and the labels are both {column}; pass "
@@ -525,13 +546,14 @@ def _guess_two_columns(path: Path, rows: list[list[str]]) -> tuple[int, int, lis
 
 
 def _find_column(path: Path, names: list[str], column: str | int | None,
-                 guesses: tuple[str, ...], what: str) -> int:
-    """The index of ``column`` (a header name or index), or the first of ``guesses``."""
+                 guesses: tuple[str, ...], what: str, optional: bool = False) -> int | None:
+    """The index of ``column`` (a header name or index), or the first of ``guesses``
+    (None when no guess fits and ``optional``)."""
     if _index(column) is not None:
         return _index(column)
     if column is None:
         hit = next((names.index(n) for n in guesses if n in names), None)
-        if hit is None:
+        if hit is None and not optional:
             raise UsageError(f"{path}: cannot tell which column holds the {what}; pass "
                              f"--{what}-column NAME or a 0-based index")
         return hit

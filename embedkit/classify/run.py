@@ -204,6 +204,8 @@ def read_texts(path: str | os.PathLike, encoding: str = "utf-8") -> list[str]:
     if b"\0" in raw[:8192] and not codecs.lookup(encoding).name.startswith(("utf-16",
                                                                              "utf-32")):
         raise InputFormatError("a binary file, not lines of text", path)
+    if codecs.lookup(encoding).name == "utf-8":
+        raw = raw.removeprefix(codecs.BOM_UTF8)  # a byte-order mark is not part of line 1
     text = raw.decode(encoding, "replace")
     bad = text.count("\ufffd") - raw.decode(encoding, "ignore").count("\ufffd")
     if bad:

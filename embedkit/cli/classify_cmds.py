@@ -95,8 +95,10 @@ def train(
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     text_column: str = typer.Option(None, help="Table: name or 0-based index of the text "
                                     "column [default: guessed from the header]."),
-    label_column: str = typer.Option(None, help="Table: name or index of the label column."),
-    delimiter: str = typer.Option(None, help="Table delimiter [default: tab or comma]."),
+    label_column: str = typer.Option(None, help="Table: name or index of the label column "
+                                     "[default: guessed from the header]."),
+    delimiter: str = typer.Option(None, help="Table delimiter [default: tab, else ; or | where "
+                                  "every line has it equally often, else comma]."),
     encoding: str = typer.Option("utf-8", help="Text encoding (bad bytes are replaced and "
                                  "counted)."),
     lowercase: bool = typer.Option(True, "--lowercase/--keep-case", help="Lower-case tokens."),
@@ -157,9 +159,12 @@ def evaluate(
     split: str = typer.Option("test", help="test (the data's test split, else everything), "
                               "all, train or validation."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    text_column: str = typer.Option(None, help="Table: text column name or index."),
-    label_column: str = typer.Option(None, help="Table: label column name or index."),
-    delimiter: str = typer.Option(None, help="Table delimiter [default: tab or comma]."),
+    text_column: str = typer.Option(None, help="Table: text column name or index "
+                                    "[default: guessed from the header]."),
+    label_column: str = typer.Option(None, help="Table: label column name or index "
+                                     "[default: guessed from the header]."),
+    delimiter: str = typer.Option(None, help="Table delimiter [default: tab, else ; or | where "
+                                  "every line has it equally often, else comma]."),
     encoding: str = typer.Option("utf-8", help="Text encoding."),
     as_json: bool = json_option(),
 ) -> None:
