@@ -415,7 +415,7 @@ def train_gensim(
         raise UsageError(f"unknown model {model!r}; choose one of {', '.join(GENSIM_MODELS)}")
     _check_gensim_options(model, window=window, dim=dim, epochs=epochs, min_count=min_count,
                           max_vocab=max_vocab, negative=negative, sample=sample, min_n=min_n,
-                          max_n=max_n, bucket=bucket, workers=workers)
+                          max_n=max_n, bucket=bucket, workers=workers, seed=seed)
     tokenizer = tokenizer or TokenizerConfig()
     workers = workers or os.cpu_count() or 1
     corpus = open_corpus(corpus)
@@ -466,6 +466,10 @@ def _check_gensim_options(model: str, **o: Any) -> None:
     for name in ("max_vocab", "workers"):
         if o[name] is not None and o[name] < 1:
             raise UsageError(f"{name} must be >= 1, got {o[name]} (--{name.replace('_', '-')})")
+    if isinstance(o["seed"], bool) or not isinstance(o["seed"], int) \
+            or not 0 <= o["seed"] < 2**32:
+        raise UsageError(f"seed must be an integer from 0 to 2**32 - 1 (gensim's range), "
+                         f"got {o['seed']!r} (--seed)")
     if not (math.isfinite(o["sample"]) and 0 <= o["sample"] < 1):
         raise UsageError(f"sample must be in [0, 1) (0 = no downsampling), got {o['sample']}")
     if model == "fasttext" and not (1 <= o["min_n"] <= o["max_n"] and o["bucket"] >= 1):
@@ -485,8 +489,10 @@ def _gensim_train(model: str, path: str, tokens: int, options: dict[str, Any]) -
         raise EmbedkitError(f"min_count={options['min_count']} leaves no vocabulary; "
                             "lower --min-count")
     with progress.task(f"{model}: training {options['epochs']} epochs", 1) as bar:
-        trainer.train(corpus_file=path, total_words=trainer.corpus_total_words,
-                      epochs=options["epochs"])
+        # total_examples as gensim's own Word2Vec(corpus_file=...) passes it: the learning
+        # rate then decays by lines read, and the vectors equal gensim's for the same settings
+        trainer.train(corpus_file=path, total_examples=trainer.corpus_count,
+                      total_words=trainer.corpus_total_words, epochs=options["epochs"])
         bar.advance()
     return trainer.wv
 

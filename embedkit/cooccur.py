@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from embedkit import progress
 from embedkit.errors import EmbedkitError, UsageError
+from embedkit.svd import check_seed
 from embedkit.vocab import discard_mask
 
 log = logging.getLogger("embedkit.cooccur")
@@ -94,6 +95,7 @@ class CountConfig:
             raise UsageError(f"memory budget must be at least 1 MiB, got {self.memory} bytes")
         if self.workers < 1:
             raise UsageError(f"workers must be >= 1, got {self.workers}")
+        check_seed(self.seed)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -155,24 +155,45 @@ def xml_documents(stream: BinaryIO, name: str, document_tag: str | None = None) 
     """One plain-text string per document element of an XML stream.
 
     Documents are the elements named ``document_tag`` (namespace ignored), or, when it is
-    None, the children of the root element. Text pieces are joined with spaces. A file
-    that is not well-formed raises :class:`InputFormatError` naming ``name`` and the line.
+    None, the children of the root element; text directly inside the root (outside every
+    child: all of ``<text>...</text>``, or the tails in ``<doc><title>T</title>body</doc>``)
+    is one more document, the last. Text pieces are joined with spaces. A file that is not
+    well-formed raises :class:`InputFormatError` naming ``name`` and the line.
     """
     depth = 0  # depth of the current element: the root is 0
     inside = 0  # > 0 while inside a document element
+    root = previous = None  # the root; the last child of the root that ended
+    loose: list[str] = []  # the root's own text (its text, the children's tails)
     try:
         for event, elem in iterparse(stream, events=("start", "end")):
             if event == "end":
                 depth -= 1
             is_doc = _local(elem.tag) == document_tag if document_tag else depth == 1
             if event == "start":
+                if root is None:
+                    root = elem
                 depth += 1
                 inside += is_doc
+                continue
+            if not document_tag and (is_doc or elem is root):
+                # the root's text before this element is complete now: keep it, and free
+                # the child before (the root would otherwise hold every document)
+                before = root.text if previous is None else previous.tail
+                if before and not before.isspace():
+                    loose.append(before.strip())
+                if previous is not None:
+                    root.remove(previous)
+                previous = elem
+            if elem is root and not document_tag:
+                if loose:
+                    yield " ".join(loose)
                 continue
             if is_doc:
                 inside -= 1
                 text = " ".join(t.strip() for t in elem.itertext() if t.strip())
+                tail = elem.tail
                 elem.clear()
+                elem.tail = tail
                 if text:
                     yield text
             elif not inside:

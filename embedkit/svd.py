@@ -60,11 +60,18 @@ class SVDConfig:
         if not (math.isfinite(self.eig) and self.eig >= 0):
             raise UsageError(f"eig (the exponent p of Sigma^p) must be a finite number >= 0, "
                              f"got {self.eig}")
+        check_seed(self.seed)
         if self.oversample < 0 or self.power_iters < 0:
             raise UsageError("oversample and power_iters must be >= 0")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def check_seed(seed: object) -> None:
+    """A :class:`UsageError` unless ``seed`` is a non-negative integer (numpy's seeds)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"seed must be a non-negative integer, got {seed!r} (--seed)")
 
 
 def truncated_svd(matrix: sp.spmatrix | np.ndarray, dim: int, algorithm: str = "randomized",

@@ -8,7 +8,9 @@ whole-string passes (``lower``, ``replace``, ``sub``) chosen by :class:`Tokenize
 Policy (the same for every option combination):
 
 * **Words** are runs of letters, digits and combining marks of any script (``\\w`` plus
-  Unicode marks, so Devanagari or decomposed accents stay inside their word). The
+  Unicode marks, so Devanagari or decomposed accents stay inside their word) that start
+  with a letter or digit (a lone variation selector after an emoji is no word). Text is
+  NFC-normalised first, so a decomposed ``cafe\\u0301`` and ``café`` are one word. The
   underscore is a separator (``snake_case`` → ``snake``, ``case``; Gutenberg ``_emphasis_``
   → ``emphasis``).
 * **Apostrophes** inside a word keep the word whole: ``don't``, ``o'clock``,
@@ -153,7 +155,9 @@ class _Patterns:
     def _compile(config: TokenizerConfig, w: str, flags: int
                  ) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
         joiners = _APOS + (_HYPHEN if config.hyphens == "keep" else "")
-        word = rf"{w}+(?:[{joiners}]{w}+)*"
+        # a word (and each part after a joiner) starts with a letter or digit: a mark alone
+        # (the U+FE0F after an emoji) is no word
+        word = rf"\w{w}*(?:[{joiners}]\w{w}*)*"
         not_before = rf"(?!{w}|[{joiners}]{w})"
         not_after = rf"(?<!{w})(?<!{w}[{joiners}])"
         number = rf"{_NUM_SEPARATED}|\d+{not_before}"
@@ -208,6 +212,8 @@ def normalize(text: str, config: TokenizerConfig = TokenizerConfig()) -> str:
     if config.strip_accents:
         decomposed = unicodedata.normalize("NFKD", text)
         text = unicodedata.normalize("NFC", _DIACRITICS.sub("", decomposed))
+    elif not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)  # "cafe\u0301" and "café": one word
     if config.lowercase:
         text = text.lower()
     if "_" in text:

@@ -126,3 +126,33 @@ def test_word2vec_and_fasttext(lee_docs):
     assert "australiaz" not in ft and ft.vector("australiaz").shape == (16,)
     with pytest.raises(EmbedkitError, match="no tokens"):
         train_word2vec([[]], dim=4)
+
+
+@pytest.mark.parametrize("model", ["word2vec", "fasttext"])
+def test_gensim_training_equals_gensims_own_call(lee_docs, tmp_path, model):
+    """One worker, same seed and settings: the vectors gensim's one-call API gives for the
+    same token file (its learning rate decays by lines read: total_examples is passed)."""
+    from gensim.models import FastText, Word2Vec
+
+    docs = lee_docs[:150]
+    path = tmp_path / "tokens.txt"
+    path.write_text("".join(" ".join(d) + "\n" for d in docs if d), encoding="utf-8")
+    options = dict(vector_size=12, window=3, min_count=3, sg=1, epochs=2, negative=5,
+                   sample=1e-3, seed=7, workers=1)
+    if model == "fasttext":
+        ref = FastText(corpus_file=str(path), min_n=3, max_n=5, bucket=3000, **options).wv
+        ours = train_fasttext(docs, dim=12, window=3, min_count=3, epochs=2, seed=7, workers=1,
+                              min_n=3, max_n=5, bucket=3000)
+    else:
+        ref = Word2Vec(corpus_file=str(path), **options).wv
+        ours = train_word2vec(docs, dim=12, window=3, min_count=3, epochs=2, seed=7, workers=1)
+    assert ours.words == list(ref.index_to_key)
+    np.testing.assert_array_equal(ours.matrix, ref.vectors)
+
+
+def test_bad_seed_is_a_usage_error_before_reading(lee_docs):
+    for seed in (-1, 2**32):
+        with pytest.raises(UsageError, match="seed must be an integer from 0 to 2\\*\\*32 - 1"):
+            train_word2vec(iter(()), seed=seed)
+    with pytest.raises(UsageError, match="seed must be a non-negative integer, got -1"):
+        build_ppmi_svd(iter(()), seed=-1)

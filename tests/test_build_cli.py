@@ -73,6 +73,9 @@ def test_unknown_option_value_exit_2(lee, home, option, value):
     ("word2vec", ["--workers", "0"], "workers must be >= 1"),
     ("fasttext", ["--min-n", "6", "--max-n", "3"], "1 <= --min-n <= --max-n"),
     ("fasttext", ["--bucket", "0"], "--bucket >= 1"),
+    ("ppmi", ["--seed", "-1"], "seed must be a non-negative integer, got -1"),
+    ("word2vec", ["--seed", "-1"], "seed must be an integer from 0 to 2**32 - 1"),
+    ("fasttext", ["--seed", str(2**32)], "seed must be an integer from 0 to 2**32 - 1"),
 ])
 def test_impossible_numbers_are_usage_errors(lee, home, command, args, fragment):
     result = run_cli("build", command, lee, "--name", "x", *args)

@@ -305,6 +305,20 @@ def test_html_and_xml_extraction(tmp_path):
                    "<doc>second</doc></corpus>", "utf-8")
     assert list(Corpus(xml).documents()) == ["first doc", "second"]
     assert list(Corpus(xml, CorpusConfig(document_tag="b")).documents()) == ["doc"]
+    # a root without child elements is the document (its text was dropped unsaid)
+    whole = tmp_path / "whole.xml"
+    whole.write_text('<?xml version="1.0"?>\n<text>all the words &amp; more</text>', "utf-8")
+    assert list(Corpus(whole).documents()) == ["all the words & more"]
+    assert list(Corpus(whole, CorpusConfig(document_tag="p")).documents()) == []
+    mixed = tmp_path / "mixed.xml"  # text in the root around its children is kept too
+    mixed.write_text("<doc>Intro <title>T</title> body <i>it</i> more</doc>", "utf-8")
+    assert list(Corpus(mixed).documents()) == ["T", "it", "Intro body more"]
+    # the same over many parser chunks: every child's tail is kept, in order
+    many = tmp_path / "many.xml"
+    many.write_text("<r>" + "".join(f"t{i}<d>x{i}</d>" for i in range(30000)) + "end</r>")
+    docs = list(Corpus(many).documents())
+    assert docs[:-1] == [f"x{i}" for i in range(30000)]
+    assert docs[-1] == " ".join([f"t{i}" for i in range(30000)] + ["end"])
     latin1 = tmp_path / "latin1.xml"
     latin1.write_bytes('<?xml version="1.0" encoding="ISO-8859-1"?>\n<r><d>Café</d></r>'
                        .encode("latin-1"))

@@ -62,11 +62,34 @@ def test_scripts_other_than_latin():
                                                              "текст"]
     # Devanagari vowel signs and viramas are combining marks: they stay inside the word
     assert tokenize("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
-    # a decomposed accent (e + U+0301) stays in its word; strip_accents removes it
-    assert tokenize("cafe\u0301 ok") == ["cafe\u0301", "ok"]
+    # a decomposed accent (e + U+0301) stays in its word, composed (NFC) as the same word
+    # written precomposed; strip_accents removes it
+    assert tokenize("cafe\u0301 ok") == ["caf\u00e9", "ok"] == tokenize("caf\u00e9 ok")
     assert tokenize("cafe\u0301 ok", TokenizerConfig(strip_accents=True)) == ["cafe", "ok"]
     # no word segmentation for scripts without spaces (documented): a run is one token
     assert tokenize("日本語のテキスト、二つ") == ["日本語のテキスト", "二つ"]
+
+
+def test_decomposed_text_gives_the_words_of_composed_text(shared_data):
+    """NFD text (as macOS and some PDF extractors write it) gives the same tokens as
+    its NFC original: one vocabulary entry per word, found by the word a user types."""
+    import unicodedata
+
+    text = (shared_data / "salammbo" / "text" / "salammbo_ch01.txt").read_text("utf-8")
+    decomposed = unicodedata.normalize("NFD", text)
+    assert decomposed != text
+    assert tokenize(decomposed) == tokenize(text)
+    assert tokenize(decomposed, TokenizerConfig(hyphens="keep", punctuation="keep")) == \
+        tokenize(text, TokenizerConfig(hyphens="keep", punctuation="keep"))
+
+
+def test_a_lone_combining_mark_is_no_word():
+    # emoji presentation selector U+FE0F and a mark after a space or hyphen are marks
+    # without a base letter: no token of their own
+    assert tokenize("love \u2764\ufe0f it \U0001F44D\ufe0f") == ["love", "it"]
+    assert tokenize("x \u0301abc a-\u0301b", TokenizerConfig(hyphens="keep")) == \
+        ["x", "abc", "a", "b"]
+    assert tokenize("हिन्दी") == ["हिन्दी"]  # marks after a letter stay in the word
 
 
 def test_french_text_from_salammbo(shared_data):
