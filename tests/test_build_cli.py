@@ -232,3 +232,28 @@ def test_xml_broken_after_some_documents_says_what_was_kept(home, tmp_path):
     assert result.exit_code == 0 and json.loads(result.stdout)["documents"] == 50
     assert "read only in part" in result.stderr and "text before that point was kept" in (
         result.stderr) and "skipping" not in result.stderr
+
+
+def test_document_tag_chooses_the_xml_documents(home, tmp_path):
+    """Documents are the <doc> elements, deeper than the root's children; the rest is skipped."""
+    docs = "".join(f"<doc><p>alpha beta gamma {w}</p><p>delta {w}</p></doc>"
+                   for w in ("one", "two", "three", "four"))
+    xml = tmp_path / "c.xml"
+    xml.write_text(f"<corpus><meta>skip these words</meta><body>{docs}</body></corpus>")
+    common = ("--min-count", "1", "--context", "document", "--json")
+    tagged = run_cli("build", "ppmi", xml, "--name", "t", "--document-tag", "doc", "--dim", "2",
+                     *common)
+    assert tagged.exit_code == 0, tagged.stderr
+    assert json.loads(tagged.stdout)["documents"] == 4
+    with workspace.open_set("t") as vectors:
+        assert "skip" not in vectors.words and "delta" in vectors.words
+        assert vectors.metadata["params"]["corpus"]["document_tag"] == "doc"
+    plain = run_cli("build", "ppmi", xml, "--name", "p", "--dim", "1", *common)  # root children
+    assert plain.exit_code == 0 and json.loads(plain.stdout)["documents"] == 2
+
+
+@pytest.mark.parametrize("args", [("--format", "lines", "--document-tag", "doc"),
+                                  ("--document-tag", " ")])
+def test_document_tag_misuse_is_a_usage_error(lee, home, args):
+    result = run_cli("build", "word2vec", lee, "--name", "x", *args)
+    assert result.exit_code == 2 and "--document-tag" in result.stderr

@@ -40,8 +40,25 @@ def _build():
     return build
 
 
-def _corpus_options(fmt: str, glob: str | None, encoding: str, sentences: bool) -> dict[str, Any]:
-    return {"format": fmt, "glob": glob, "encoding": encoding, "sentences": sentences}
+def _corpus_options(fmt: str, glob: str | None, encoding: str, sentences: bool,
+                    document_tag: str | None = None) -> dict[str, Any]:
+    if document_tag is not None and fmt not in MARKUP_FORMATS:
+        raise UsageError(f"--document-tag applies to --format {' or '.join(MARKUP_FORMATS)} "
+                         f"(or auto on .xml/.sgm files), not {fmt}")
+    if document_tag is not None and not document_tag.strip():
+        raise UsageError("--document-tag is empty: give an element name such as doc")
+    return {"format": fmt, "glob": glob, "encoding": encoding, "sentences": sentences,
+            "document_tag": document_tag}
+
+
+MARKUP_FORMATS = ("auto", "xml", "sgml")
+
+
+def document_tag_option() -> Any:
+    """``--document-tag``: the XML/SGML element that delimits documents."""
+    return typer.Option(None, "--document-tag", show_default=False,
+                        help="XML/SGML element that delimits documents (namespace ignored) "
+                        "[default: each child of the XML root; REUTERS for SGML].")
 
 
 def _tokenizer(lowercase: bool, numbers: str, punctuation: str, min_length: int,
@@ -125,6 +142,7 @@ def ppmi(
     min_length: int = typer.Option(1, help="Drop tokens shorter than this."),
     strip_accents: bool = typer.Option(False, help="Remove diacritics (café -> cafe)."),
     hyphens: str = typer.Option("split", help="Hyphenated words: split or keep."),
+    document_tag: str = document_tag_option(),
     force: bool = FORCE_OPT,
     home: str = home_option(),
     as_json: bool = json_option(),
@@ -135,7 +153,7 @@ def ppmi(
     """
     workspace.target_path(name, home, force)  # refuse an existing name before the work
     vectors = _build().build_ppmi_svd(
-        _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences)),
+        _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences, document_tag)),
         tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents, hyphens),
         min_count=min_count, max_vocab=max_vocab, window=window, context=context,
         window_weighting=window_weighting, subsample=subsample, weighting=weighting, cds=cds,
@@ -194,6 +212,7 @@ def _gensim_command(model: str):
         min_length: int = typer.Option(1, help="Drop tokens shorter than this."),
         strip_accents: bool = typer.Option(False, help="Remove diacritics."),
         hyphens: str = typer.Option("split", help="Hyphenated words: split or keep."),
+        document_tag: str = document_tag_option(),
         force: bool = FORCE_OPT,
         home: str = home_option(),
         as_json: bool = json_option(),
@@ -207,7 +226,7 @@ def _gensim_command(model: str):
         if model == "fasttext":
             options.update(min_n=min_n, max_n=max_n, bucket=bucket)
         vectors = _build().train_gensim(
-            model, _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences)),
+            model, _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences, document_tag)),
             tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents,
                                  hyphens), **options)
         _save(vectors, name, home, force, as_json)
