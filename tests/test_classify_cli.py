@@ -385,3 +385,23 @@ def test_several_labels_for_a_single_label_model_warn(corpus, tmp_path):
                     "__label__pos fine film\n__label__neg bad film\n")
     result = run_cli("classify", "evaluate", model, data)
     assert result.exit_code == 0 and "1 of 3 texts have several labels" in result.stderr
+
+
+def test_several_files_give_their_own_splits(corpus, tmp_path):
+    """SST-style x.train x.dev x.test: validation is the dev file, the test is the test file."""
+    lines = corpus.read_bytes().split(b"\n")[:200]
+    files = [tmp_path / f"pl.{part}" for part in ("train", "dev", "test")]
+    for path, chunk in zip(files, (lines[:120], lines[120:160], lines[160:]), strict=True):
+        path.write_bytes(b"\n".join(chunk) + b"\n")
+    model = tmp_path / "m.pt"
+    result = run_cli("classify", "train", *files, "--model", "gru", *FAST, "-o", model,
+                     "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["sizes"] == {"train": 120, "validation": 40, "test": 40}
+    assert report["data"] == ", ".join(map(str, files))
+    for data in ([files[2]], files):  # the test file alone, or all three again
+        again = json.loads(run_cli("classify", "evaluate", model, *data, "--json").stdout)
+        assert again["n"] == 40 and again["accuracy"] == report["test"]["accuracy"]
+    twice = run_cli("classify", "train", files[0], files[0], "-o", tmp_path / "x.pt")
+    assert "given twice" in _error_line(twice, 2) and not (tmp_path / "x.pt").exists()

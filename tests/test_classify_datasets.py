@@ -16,7 +16,7 @@ import pytest
 
 from embedkit.classify.datasets import read_dataset
 from embedkit.classify.preprocess import Vocabulary, pad_sequences, split_ids
-from embedkit.errors import InputFormatError, UsageError
+from embedkit.errors import InputFormatError, NotFoundError, UsageError
 
 SENT = "sentence_classification"
 
@@ -486,3 +486,38 @@ def test_a_file_whose_name_makes_it_test_data_says_so_when_trained_on(shared_dat
     assert set(dev.splits) == {"validation"}
     with pytest.raises(InputFormatError, match="own validation split"):
         train_classifier(dev, ClassifierConfig(model="bow-logreg"))
+
+
+def test_several_files_joined_with_the_splits_their_names_give(shared_data):
+    names = ("stsa.fine.train", "stsa.fine.dev", "stsa.fine.test")
+    paths = [shared_data / SENT / name for name in names]
+    data = read_dataset(paths)
+    alone = [read_dataset(path) for path in paths]
+    assert data.texts == [t for part in alone for t in part.texts]
+    assert data.labels == [lab for part in alone for lab in part.labels]
+    assert Counter(data.splits) == {"train": 8544, "validation": 1101, "test": 2210}
+    assert data.layout == "label-first" and data.source == ", ".join(map(str, paths))
+    assert read_dataset(paths[:1]).texts == alone[0].texts  # a list of one = that file
+
+
+def test_several_files_mixed_layouts_and_bad_lists(gensim_data, tmp_path):
+    lines = (gensim_data / "pang_lee_polarity.cor").read_text("utf-8", "replace").splitlines()
+    train = tmp_path / "pl.train"
+    train.write_text("\n".join(lines[:150]) + "\n")
+    test = tmp_path / "pl.test.csv"  # the same texts as a table, no split in the name
+    with test.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["label", "text"])
+        for line in lines[150:]:
+            label, _, text = line.partition(" ")
+            writer.writerow([label.replace("__label__", ""), text])
+    data = read_dataset([train, test])
+    assert data.layout == "fasttext+table" and len(data) == 200
+    assert Counter(data.splits) == {"train": 150, "test": 50}
+    assert set(data.labels[0] + data.labels[-1]) <= {"pos", "neg"}
+    with pytest.raises(UsageError, match="given twice"):
+        read_dataset([train, tmp_path / ".." / tmp_path.name / "pl.train"])
+    with pytest.raises(UsageError, match="no data given"):
+        read_dataset([])
+    with pytest.raises(NotFoundError, match="missing.dev: no such file"):
+        read_dataset([train, tmp_path / "missing.dev"])

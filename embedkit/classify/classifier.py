@@ -368,7 +368,7 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     if config.model in BASELINE_NAMES and len(val):  # no early stopping to feed: fit on both
         log.info("%s has no epochs to choose: it fits on the training + validation texts "
                  "(%d)", config.model, len(train) + len(val))
-        train, val = _concat(train, val), val.subset([])
+        train, val = LabelledTexts.concat([train, val]), val.subset([])
         parts = {**parts, "train": train, "validation": val}
     labels = _labels_of(train, data)
     if test_data is not None and labels.task != "multilabel":
@@ -529,11 +529,6 @@ def _refit(everything: LabelledTexts, config: ClassifierConfig, labels: pp.Label
     return classifier, coverage, {"epochs": epochs, "texts": len(everything)}
 
 
-def _concat(a: LabelledTexts, b: LabelledTexts) -> LabelledTexts:
-    tokens = {c: a._tokens[c] + b._tokens[c] for c in a._tokens if c in b._tokens}
-    return LabelledTexts(a.texts + b.texts, a.labels + b.labels, a.splits + b.splits,
-                         a.multi_label, a.source, a.layout, _tokens=tokens,
-                         groups=a.groups + b.groups)
 
 
 def _fit_baseline(config, vocab, labels, train, train_tokens):

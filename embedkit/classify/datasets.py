@@ -31,6 +31,7 @@ import csv
 import gzip
 import html
 import logging
+import os
 import re
 import tarfile
 import zipfile
@@ -123,9 +124,28 @@ class LabelledTexts:
         """Texts per label."""
         return dict(sorted(Counter(lab for labs in self.labels for lab in labs).items()))
 
+    @classmethod
+    def concat(cls, parts: Sequence[LabelledTexts]) -> LabelledTexts:
+        """The texts of ``parts`` one after another (token lists kept where all have them)."""
+        first = parts[0]
+        tokens = {c: [t for part in parts for t in part._tokens[c]] for c in first._tokens
+                  if all(c in part._tokens for part in parts)}
+        layouts = list(dict.fromkeys(part.layout for part in parts))
+        return cls([t for part in parts for t in part.texts],
+                   [lab for part in parts for lab in part.labels],
+                   [s for part in parts for s in part.splits],
+                   any(part.multi_label for part in parts),
+                   ", ".join(dict.fromkeys(part.source for part in parts if part.source)),
+                   "+".join(layouts), sum(part.replaced for part in parts),
+                   {k: v for part in parts for k, v in part.info.items()}, tokens,
+                   [g for part in parts for g in part.groups])
+
+
+DataPath = str | os.PathLike | Sequence[str | os.PathLike]
+
 
 def read_dataset(
-    path: str | Path,
+    path: DataPath,
     layout: str = "auto",
     text_column: str | int | None = None,
     label_column: str | int | None = None,
@@ -135,9 +155,18 @@ def read_dataset(
 ) -> LabelledTexts:
     """Read labelled texts from ``path`` in ``layout`` (``"auto"`` detects it).
 
+    ``path`` may also be several files, read alike and joined in order; each file's name
+    gives its split (``stsa.fine.train``, ``stsa.fine.dev``, ``stsa.fine.test``).
     Raises :class:`InputFormatError` naming the file and line for rows without a label, and
     when nothing labelled is found; rows with a label but no text are skipped (one warning).
     """
+    options = {"layout": layout, "text_column": text_column, "label_column": label_column,
+               "delimiter": delimiter, "encoding": encoding, "label_prefix": label_prefix}
+    if not isinstance(path, (str, os.PathLike)):
+        paths = [Path(p) for p in path]
+        if len(paths) != 1:
+            return _read_files(paths, options)
+        path = paths[0]
     path = Path(path)
     if not path.exists():
         raise NotFoundError(f"{path}: no such file or folder")
@@ -164,6 +193,18 @@ def read_dataset(
                     path, data.replaced, encoding)
     data.source, data.layout = str(path), layout
     return data
+
+
+def _read_files(paths: list[Path], options: dict[str, Any]) -> LabelledTexts:
+    if not paths:
+        raise UsageError("no data given: name a file, folder or archive of labelled texts")
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        if path.exists() and path.resolve() in seen:
+            raise UsageError(f"{path} is given twice (as {seen[path.resolve()]} too): "
+                             "name each data file once")
+        seen[path.resolve()] = path
+    return LabelledTexts.concat([read_dataset(path, **options) for path in paths])
 
 
 # -- layout detection -----------------------------------------------------------------
@@ -320,6 +361,11 @@ def _split_of(name: str) -> str:
     return _SPLIT_NAMES.get(tail, "") if tail != lower else ""
 
 
+def _file_split(path: Path) -> str:
+    """The split a file's name gives (``stsa.binary.dev``: validation), else ""."""
+    return next((_split_of(p) for p in path.name.split(".") if _split_of(p)), "")
+
+
 def _class_of(parts: tuple[str, ...]) -> str:
     if len(parts) < 2 or any(p.startswith(".") for p in parts):
         return ""
@@ -347,7 +393,7 @@ def read_fasttext(path: Path, encoding: str = "utf-8", prefix: str = "__label__"
         labels.append(tuple(labs))
         replaced += bad
     multi = any(len(labs) > 1 for labs in labels)
-    return LabelledTexts(texts, labels, [""] * len(texts), multi, replaced=replaced)
+    return LabelledTexts(texts, labels, [_file_split(path)] * len(texts), multi, replaced=replaced)
 
 
 def read_label_first(path: Path, encoding: str = "utf-8") -> LabelledTexts:
@@ -371,8 +417,7 @@ def read_label_first(path: Path, encoding: str = "utf-8") -> LabelledTexts:
     _warn_skipped(path, "lines", empty)
     _check_labels(path, labels, "the first words of the lines",
                   "this is not a label-first file; pass --format")
-    split = next((_split_of(p) for p in path.name.split(".") if _split_of(p)), "")
-    return LabelledTexts(texts, labels, [split] * len(texts), replaced=replaced)
+    return LabelledTexts(texts, labels, [_file_split(path)] * len(texts), replaced=replaced)
 
 
 def read_table(
@@ -411,7 +456,7 @@ def read_table(
     _warn_skipped(path, "rows", empty)
     _check_labels(path, labels, f"the labels in {_column_name(label_idx, header)}",
                   "pass --label-column with the column that holds the labels, or --format")
-    return LabelledTexts(texts, labels, [""] * len(texts), replaced=int(replaced))
+    return LabelledTexts(texts, labels, [_file_split(path)] * len(texts), replaced=int(replaced))
 
 
 def _check_extra_cells(path: Path, number: int, row: list[str], width: int,

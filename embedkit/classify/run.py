@@ -26,7 +26,7 @@ from embedkit.classify.classifier import (
     held_out_ids,
     train_classifier,
 )
-from embedkit.classify.datasets import LabelledTexts, read_dataset
+from embedkit.classify.datasets import DataPath, LabelledTexts, read_dataset
 from embedkit.errors import InputFormatError, UsageError
 
 log = logging.getLogger("embedkit.classify")
@@ -34,7 +34,7 @@ EVAL_SPLITS = ("test", "all", "train", "validation")
 
 
 def train_files(
-    data: str | os.PathLike,
+    data: DataPath,
     output: str | os.PathLike,
     config: ClassifierConfig = ClassifierConfig(),
     vectors: str | os.PathLike | None = None,
@@ -67,13 +67,13 @@ def train_files(
     dataset = read_dataset(data, **options)
     test = read_dataset(test_data, **options) if test_data else None
     result = train_classifier(dataset, config, embedding, test)
-    result.classifier.trained_on.update(path=os.path.abspath(data), read_options=options)
+    result.classifier.trained_on.update(path=_absolute(data), read_options=options)
     result.classifier.save(output)
     if history:
         result.history.save(history)
     if plot:
         result.history.plot(plot)
-    return {"model": config.model, "output": str(output), "data": str(data),
+    return {"model": config.model, "output": str(output), "data": _shown(data),
             "vectors": str(vectors) if vectors else None, **result.info,
             "epochs_run": len(result.history.epochs), "best_epoch": result.history.best_epoch,
             "stopped_early": result.history.stopped_early,
@@ -83,7 +83,7 @@ def train_files(
 
 def evaluate_files(
     model: str | os.PathLike,
-    data: str | os.PathLike,
+    data: DataPath,
     split: str = "test",
     read_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -99,40 +99,55 @@ def evaluate_files(
     except InputFormatError as err:
         if err.path is not None:
             raise
-        raise InputFormatError(str(err), data) from None  # say which file
-    return {"model": str(model), "data": str(data), "split": split, **metrics}
+        raise InputFormatError(str(err), _shown(data)) from None  # say which file
+    return {"model": str(model), "data": _shown(data), "split": split, **metrics}
+
+
+def _paths(data: DataPath) -> list[str | os.PathLike]:
+    return [data] if isinstance(data, (str, os.PathLike)) else list(data)
+
+
+def _shown(data: DataPath) -> str:
+    """The data path(s) as the user gave them, for messages and reports."""
+    return ", ".join(str(p) for p in _paths(data))
+
+
+def _absolute(data: DataPath) -> str | list[str]:
+    """Absolute path(s) of the data, as recorded in a model (one path: a string)."""
+    paths = [os.path.abspath(p) for p in _paths(data)]
+    return paths[0] if len(paths) == 1 else paths
 
 
 def _evaluated_part(classifier: TextClassifier, dataset: LabelledTexts, split: str,
-                    data: str | os.PathLike) -> tuple[LabelledTexts, str]:
+                    data: DataPath) -> tuple[LabelledTexts, str]:
     """The texts of ``split``: when ``data`` is the model's training data, the part its
     training run drew (the same seed, so ``test`` is the held-out test part and ``train``
     leaves out the validation texts drawn from the data's own train split); else the data's
     own split of that name; else every text for ``test``."""
-    trained_on = classifier.trained_on or {}
+    trained_on, shown = classifier.trained_on or {}, _shown(data)
     same = trained_on.get("fingerprint") == data_fingerprint(dataset)
     if split != "all" and dataset.has_split(split) and not same:
         return dataset.subset([i for i, s in enumerate(dataset.splits) if s == split]), split
-    if not same and trained_on.get("path") == os.path.abspath(data):
+    if not same and trained_on.get("path") == _absolute(data):
         log.warning("%s is the file the model was trained on, but read with other options "
                     "(training read it with %s), so its held-out part cannot be found: "
-                    "texts it was trained on are scored too; pass the same options", data,
+                    "texts it was trained on are scored too; pass the same options", shown,
                     _options_text(trained_on.get("read_options") or {}))
     ids = _trained_parts(classifier, dataset) if same and split != "all" else None
     if ids is not None and len(ids[split]):
         log.info("%s is the model's training data: evaluating the %s part its training drew "
-                 "(seed %d)", data, split, classifier.config.seed)
+                 "(seed %d)", shown, split, classifier.config.seed)
         return dataset.subset(ids[split]), split
     if split in ("test", "all"):
         if same:
             log.warning("%s is the model's training data: every text is scored, including "
-                        "the texts it was trained on", data)
+                        "the texts it was trained on", shown)
         return dataset, "all"
     why = " (a baseline fits on its validation texts too)" if same and \
         classifier.config.model in BASELINE_NAMES else ""
     others = " or ".join(s for s in ("test", "all") if s != split)
     raise InputFormatError(f"no texts in the {split!r} split{why}; pass --split {others}",
-                           data)
+                           shown)
 
 
 def _trained_parts(classifier: TextClassifier, dataset: LabelledTexts) -> dict[str, Any]:

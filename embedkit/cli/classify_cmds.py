@@ -18,9 +18,14 @@ def _read_options(fmt: str, text_column: str | None, label_column: str | None,
             "delimiter": delimiter, "encoding": encoding}
 
 
+def _one_or_many(data: list[str]) -> str | list[str]:
+    return data[0] if len(data) == 1 else data
+
+
 def train(
-    data: str = typer.Argument(..., help="Labelled texts: a file, folder or .tar.gz/.zip "
-                               "archive (see --format)."),
+    data: list[str] = typer.Argument(..., help="Labelled texts: a file, folder or .tar.gz/"
+                                     ".zip archive (see --format), or several files whose "
+                                     "names give their splits (x.train x.dev x.test)."),
     output: str = typer.Option(..., "--output", "-o", help="Model file to write (.pt)."),
     model: str = typer.Option("lstm", help="flatten, avgpool, multihot, rnn, lstm, gru, birnn, "
                               "bilstm, bigru, cnn, bow-logreg, tfidf-logreg or "
@@ -126,7 +131,7 @@ def train(
         batch_size=batch_size, epochs=epochs, patience=patience, monitor=monitor,
         time_budget=time_budget, clip_norm=clip_norm, average=average, refit=refit, seed=seed,
         threads=threads)
-    report = train_files(data, output, config, vectors, home, test_data,
+    report = train_files(_one_or_many(data), output, config, vectors, home, test_data,
                          _read_options(fmt, text_column, label_column, delimiter, encoding),
                          history, plot)
     if as_json:
@@ -155,7 +160,8 @@ def _metric_rows(rows: list[list[Any]], metrics: dict[str, Any]) -> None:
 
 def evaluate(
     model: str = typer.Argument(..., help="Model file written by `classify train`."),
-    data: str = typer.Argument(..., help="Labelled texts (same layouts as for training)."),
+    data: list[str] = typer.Argument(..., help="Labelled texts (same layouts as for "
+                                     "training; several files are joined)."),
     split: str = typer.Option("test", help="test (the data's test split, else everything), "
                               "all, train or validation."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
@@ -174,7 +180,7 @@ def evaluate(
     """
     from embedkit.classify.run import evaluate_files
 
-    metrics = evaluate_files(model, data, split,
+    metrics = evaluate_files(model, _one_or_many(data), split,
                              _read_options(fmt, text_column, label_column, delimiter, encoding))
     if as_json:
         emit_json(metrics)
