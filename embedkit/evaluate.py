@@ -200,8 +200,10 @@ def evaluate_pairs(vectors: Vectors, path: str | Path, restrict: int | None = PA
         model[known] = _pair_cosines(vectors, ids_a[known], ids_b[known])
     keep = np.ones(len(pairs), bool) if dummy4unknown else known
     if keep.sum() < 2:
+        hint = ("no line is 'word word score': an analogy file goes to --analogies" if not pairs
+                else "the set knows too few of its words; use a benchmark in the set's language")
         raise InputFormatError(f"fewer than 2 scorable pairs ({int(known.sum())} of {len(pairs)} "
-                               f"known, {invalid} invalid lines) for {vectors!r}", path)
+                               f"known, {invalid} invalid lines) for {vectors!r}; {hint}", path)
     found, oov = int(known.sum()), int((~known).sum())
     return {
         "name": Path(path).name,

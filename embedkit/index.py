@@ -28,7 +28,7 @@ import faiss
 import numpy as np
 
 from embedkit import __version__, progress
-from embedkit.atomic import AtomicFile
+from embedkit.atomic import AtomicFile, deferred_signals, fsync_path
 from embedkit.atomic import write_bytes as atomic_write_bytes
 from embedkit.errors import DimensionMismatchError, StoreError, UsageError
 from embedkit.faiss_ops import (
@@ -152,8 +152,9 @@ class Index:
     def is_approximate_scores(self) -> bool:
         """True for quantised indexes (PQ, SQ, ...), whose scores are not exact cosines."""
         top = faiss.downcast_index(self.faiss_index)
-        exact = (faiss.IndexFlat, faiss.IndexHNSWFlat, faiss.IndexIVFFlat, faiss.IndexRefine)
-        return not isinstance(top, exact)
+        if isinstance(top, faiss.IndexRefine):  # RFlat re-ranks exactly; Refine(SQ8) does not
+            return not isinstance(faiss.downcast_index(top.refine_index), faiss.IndexFlat)
+        return not isinstance(top, (faiss.IndexFlat, faiss.IndexHNSWFlat, faiss.IndexIVFFlat))
 
     def __repr__(self) -> str:
         return f"Index({self.name!r}, {self.factory!r}, {len(self)} x {self.dim})"
@@ -281,14 +282,20 @@ class Index:
         queries = np.asarray(queries, dtype=np.float32)
         if queries.ndim == 1:
             queries = queries[None, :]
-        if queries.ndim != 2 or queries.shape[1] != self.dim:
-            got = queries.shape[-1] if queries.ndim else 0
+        if queries.ndim != 2:
             raise DimensionMismatchError(
-                f"query has dimension {got}, index {self.name!r} was built with "
+                f"queries must be one vector or an (nq, {self.dim}) matrix, got an array of "
+                f"shape {queries.shape}")
+        if queries.shape[1] != self.dim:
+            raise DimensionMismatchError(
+                f"query has dimension {queries.shape[1]}, index {self.name!r} was built with "
                 f"dimension {self.dim}"
             )
         if queries.shape[0] == 0:
             raise UsageError("no queries given")
+        if not np.isfinite(queries).all():  # FAISS would answer nothing (-1) without a word
+            bad = int(np.flatnonzero(~np.isfinite(queries).all(axis=1))[0])
+            raise UsageError(f"query {bad} holds NaN or infinite values; give finite vectors")
         return unit_rows(queries)
 
     def _check_k(self, k: int) -> int:
@@ -397,8 +404,11 @@ class Index:
             faiss.write_index(self.faiss_index, str(index_file.path))
             self.manifest["bytes"] = index_file.path.stat().st_size
             manifest_file.path.write_text(json.dumps(self.manifest, indent=2) + "\n", "utf-8")
-            index_file.commit()
-            manifest_file.commit()
+            for written in (index_file, manifest_file):  # both on disk before either is renamed
+                fsync_path(written.path)
+            with deferred_signals():  # a Ctrl-C cannot land between the two renames
+                index_file.commit()
+                manifest_file.commit()
         except BaseException:
             index_file.discard()
             manifest_file.discard()

@@ -48,7 +48,11 @@ def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,
     if low == "sq8":
         return "SQ8"
     if low == "hnsw":
-        return f"HNSW{positive('M', M or DEFAULT_M)}"
+        links = positive("M", M or DEFAULT_M)
+        if links < _LEAST["HNSW"]:  # FAISS's HNSW crashes the process with one link per node
+            raise UsageError(f"M must be at least {_LEAST['HNSW']} graph links per node, "
+                             f"got {links}")
+        return f"HNSW{links}"
     nlist = positive("nlist", nlist or default_nlist(size))
     if low == "ivf":
         return f"IVF{nlist},Flat"
@@ -59,13 +63,19 @@ def factory_string(kind: str, size: int, dim: int, *, M: int | None = None,
     return f"IVF{nlist},PQ{pq_m}x{nbits}"
 
 
+# Below these, FAISS crashes or never returns: HNSW1 (also as an IVF coarse quantiser,
+# IVF4_HNSW1) is a segmentation fault, HNSW0 an abort, NSG1-NSG4 build forever.
+_LEAST = {"HNSW": 2, "NSG": 5}
+
+
 def _check_factory_numbers(fstring: str) -> str:
-    """A 0 for graph links, lists or sub-quantisers would crash FAISS (HNSW0 aborts the
-    process) or fail after the build: refuse it first."""
-    for part, number in re.findall(r"\b(HNSW|NSG|IVF|IMI2x|PQ|OPQ)(\d+)", fstring):
-        if int(number) == 0:
+    """A number too small for graph links, lists or sub-quantisers would crash FAISS, hang
+    it, or fail after the build: refuse it first (also after ``_``, as in IVF4_HNSW1)."""
+    for part, number in re.findall(r"(?<![A-Za-z])(HNSW|NSG|IVF|IMI2x|PQ|OPQ)(\d+)", fstring):
+        least = _LEAST.get(part, 1)
+        if int(number) < least:
             raise UsageError(f"{part}{number} in factory string {fstring!r}: the number must "
-                             "be at least 1")
+                             f"be at least {least}")
     return fstring
 
 

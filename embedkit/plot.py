@@ -100,7 +100,8 @@ def plot_words(vectors, words: Sequence[str], neighbors: int = 5, method: str = 
         ax.scatter(x, y, s=60 if is_query else 25, color=colours(group % 10),
                    marker="o" if is_query else ".", zorder=3)
         ax.annotate(label, (x, y), xytext=(4, 3), textcoords="offset points",
-                    fontsize=11 if is_query else 9, fontweight="bold" if is_query else "normal")
+                    fontsize=11 if is_query else 9, fontweight="bold" if is_query else "normal",
+                    parse_math=False)  # a word is text: '$x^$' is no formula
     ax.set_title(title or f"{method.upper()} of {len(data['queries'])} words and "
                           f"{neighbors} nearest neighbours each")
     ax.set_xticks([])

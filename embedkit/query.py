@@ -165,8 +165,9 @@ def neighbors(vectors: Vectors, words: Sequence[str], k: int = 10, *,
         keep = (ids >= 0) & (ids != row) & unit.any()  # an all-zero vector has no neighbours
         out[word] = [(vectors.words[i], float(s)) for i, s in zip(ids[keep][:k], scores[keep][:k],
                                                                   strict=True)]
-    if index_warns and restrict is None:
-        _warn_short(out, k, index)
+    if index_warns and restrict is None:  # an all-zero vector is short by nature, not the index
+        _warn_short({w: out[w] for w, u in zip(resolved.words, resolved.unit, strict=True)
+                     if u.any()}, k, index)
     return out
 
 

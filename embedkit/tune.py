@@ -38,14 +38,15 @@ QUERY_KIND = ("held-out words: rows left out of a twin index built with the same
 _PARAMS = {"ef_search": "ef", "nprobe": "nprobe"}
 
 
-def held_out_twin(index: Index, unit: np.ndarray, n: int, seed: int = 0
+def held_out_twin(index: Index, unit: np.ndarray, n: int, seed: int = 0, k: int = 1
                   ) -> tuple[Index, np.ndarray, np.ndarray]:
-    """(twin index over all non-zero rows but ``n`` random ones, those rows, the rest)."""
+    """(twin index over all non-zero rows but ``n`` random ones, those rows, the rest);
+    the rest must hold at least ``k`` rows (the neighbours each held-out row is asked for)."""
     nonzero = np.flatnonzero(unit.any(axis=1))
     n = min(n, nonzero.size // 10)
-    if n < 1:
+    if n < 1 or nonzero.size - n < k:
         raise UsageError(f"index {index.name!r} has too few non-zero rows ({nonzero.size}) to "
-                         "hold some out for tuning")
+                         f"hold some out for tuning recall@{k}")
     rng = np.random.default_rng(seed)
     held = np.sort(rng.choice(nonzero, n, replace=False))
     rest = unit[np.setdiff1d(nonzero, held)]
@@ -93,7 +94,7 @@ def tune_search_params(index: Index, vectors: Vectors | np.ndarray, target_recal
                          f"got {matrix.shape[0]} x {matrix.shape[1]} to tune it with")
     unit = unit_rows(matrix)
     if isinstance(queries, (int, np.integer)):
-        searched, qs, rows = held_out_twin(index, unit, int(queries), seed)
+        searched, qs, rows = held_out_twin(index, unit, int(queries), seed, k)
         kind, blocked = QUERY_KIND, None
     else:
         searched, rows, kind = index, unit, "given query vectors"

@@ -177,8 +177,12 @@ def test_bad_files_give_clear_errors(dickens, tmp_path):
         evaluate_pairs(vectors, tmp_path / "missing.txt")
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing\nzzqx yyqx 3.0\n")
-    with pytest.raises(InputFormatError, match="fewer than 2 scorable pairs"):
+    with pytest.raises(InputFormatError, match="fewer than 2 scorable pairs.*benchmark in the"):
         evaluate_pairs(vectors, empty)
+    questions = tmp_path / "questions.txt"  # an analogy file given as pairs: say so
+    questions.write_text(": capital\nathens greece berlin germany\n")
+    with pytest.raises(InputFormatError, match="0 of 0 known.*goes to --analogies"):
+        evaluate_pairs(vectors, questions)
     latin = tmp_path / "latin.txt"
     latin.write_bytes(b"caf\xe9 tea 3.0\n")
     with pytest.raises(InputFormatError, match="not UTF-8"):

@@ -234,11 +234,47 @@ def test_bad_queries_raise_clear_errors(lee, call, error):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "sq8"])
+def test_non_finite_or_badly_shaped_queries_are_refused(lee, kind):
+    """A NaN or infinite query came back as 'no neighbours' (-1 ids; NaN scores from the flat
+    index, against the -inf contract; a 'visit more lists' warning from the others), and a
+    3-D array was reported as 'dimension 10, index built with dimension 10'."""
+    index = Index.build(lee, kind)
+    queries = unit_rows(lee.matrix[:3])
+    for bad in (np.nan, np.inf):
+        queries[1, 4] = bad
+        with pytest.raises(UsageError, match="query 1 holds NaN or infinite values"):
+            index.search(queries, 3)
+    with pytest.raises(DimensionMismatchError, match=r"shape \(1, 2, 10\)"):
+        index.search(lee.matrix[None, :2], 3)
+
+
 @pytest.mark.parametrize("kind, params", [("bogus", {}), ("ivfpq", {"pq_m": 3}),
                                           ("hnsw", {"M": -1}), ("factory:NotAnIndex", {})])
 def test_bad_index_specs_raise_usage_errors(lee, kind, params):
     with pytest.raises(UsageError):
         Index.build(lee, kind, **params)
+
+
+@pytest.mark.parametrize("kind, params, message", [
+    ("hnsw", {"M": 1}, "M must be at least 2"),
+    ("HNSW1", {}, "HNSW1 in factory string"),
+    ("HNSW1_SQ8", {}, "HNSW1 in factory string"),
+    ("IVF4_HNSW1,Flat", {}, "HNSW1 in factory string"),  # the coarse quantiser, after '_'
+    ("IVF4_HNSW0,Flat", {}, "HNSW0 in factory string"),
+    ("NSG4,Flat", {}, "NSG4 in factory string 'NSG4,Flat': the number must be at least 5"),
+])
+def test_graph_sizes_that_crash_or_hang_faiss_are_refused(kind, params, message):
+    """FAISS segfaults on HNSW with one link per node (--M 1, HNSW1, IVF4_HNSW1) and never
+    finishes an NSG graph of degree 4 or less; these are refused before FAISS sees them."""
+    with pytest.raises(UsageError, match=message):
+        factory_string(kind, 1000, 10, **params)
+
+
+def test_graph_sizes_just_large_enough_build(lee):
+    for kind in ("HNSW2", "IVF4_HNSW2,Flat", "NSG5,Flat"):
+        found = Index.build(lee, kind).search(lee.matrix[:2], 3).ids
+        assert (found >= 0).all(), kind
 
 
 def _saved_set(home, vectors: Vectors, name: str = "lee") -> Vectors:
@@ -284,6 +320,40 @@ def test_existing_index_is_kept_unless_overwritten(home, lee, monkeypatch):
         Index.build(stored, "hnsw", name="flat").save(home / "lee")
     assert (home / "lee" / "flat.faiss").read_bytes() == before
     assert not list((home / "lee").glob(".*.tmp"))
+
+
+def test_ctrl_c_while_saving_never_splits_index_and_manifest(home, lee, monkeypatch):
+    """A Ctrl-C landing after the .faiss was renamed but before the .json was left the new
+    index beside the old manifest: the existing index then failed to load as 'corrupt'."""
+    import os
+    import signal
+
+    from embedkit import atomic
+    from embedkit.cli import _on_signal
+
+    stored = _saved_set(home, lee)
+    Index.build(stored, "hnsw").save(home / "lee")
+    fsync = atomic.fsync_path
+
+    def ctrl_c_at_the_manifest(path):
+        if ".hnsw.json." in str(path):
+            os.kill(os.getpid(), signal.SIGINT)
+        fsync(path)
+
+    monkeypatch.setattr(atomic, "fsync_path", ctrl_c_at_the_manifest)
+    previous = signal.signal(signal.SIGINT, _on_signal)  # the CLI's handler
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Index.build(stored, "hnsw", M=8).save(home / "lee")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    loaded = Index.load(home / "lee", "hnsw", vectors=stored)  # old or new, but whole
+    assert loaded.manifest["params"]["M"] == hnsw_m_of(loaded)
+    assert not list((home / "lee").glob(".*.tmp"))
+
+
+def hnsw_m_of(index: Index) -> int:
+    return faiss.downcast_index(index.faiss_index).hnsw.nb_neighbors(1)
 
 
 def test_stale_index_is_refused_after_the_set_changes(home, lee):

@@ -9,7 +9,7 @@ from sklearn.decomposition import PCA
 from embedkit import query
 from embedkit.errors import UnknownWordError, UsageError
 from embedkit.plot import plot_words, project_pca, word_map
-from embedkit.vectors import unit_rows
+from embedkit.vectors import Vectors, unit_rows
 from tests.search_fixtures import as_vectors, keyed_vectors
 
 WORDS = ["government", "police", "Australia"]
@@ -70,3 +70,13 @@ def test_bad_arguments(lee, tmp_path, kwargs, error):
         plot_words(lee, WORDS, **kwargs)
     with pytest.raises(UsageError):
         plot_words(lee, [], out_path=tmp_path / "empty.png")
+
+
+def test_words_with_dollar_signs_are_labels_not_formulas(tmp_path):
+    # '$' starts matplotlib mathtext: '$x^$' raised a parse error and '$\alpha$' drew an alpha
+    words = ["$x^$", "$\\alpha$", "plain"]
+    rng = np.random.default_rng(0)
+    vectors = Vectors(words, rng.normal(size=(3, 4)).astype(np.float32))
+    path = plot_words(vectors, words, neighbors=0, out_path=tmp_path / "map.svg")
+    data = path.read_bytes()
+    assert b"$x^$" in data and b"$\\alpha$" in data

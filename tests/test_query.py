@@ -165,3 +165,38 @@ def test_quantised_index_answers_are_rescored_with_exact_cosines(pair):
     raw_hits = np.mean([len({vectors.words[j] for j in raw[i] if j != i} &
                             {w for w, _ in exact[q]}) for i, q in enumerate(words)])
     assert hits >= raw_hits
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf", "sq8"])
+def test_zero_vector_query_through_an_index_is_no_short_answer_warning(kind, caplog):
+    """An all-zero word has no neighbours by nature: it used to be counted as an answer the
+    index cut short ('visit more lists (--nprobe)'), even on HNSW and SQ8 indexes."""
+    from embedkit.vectors import Vectors
+
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(60, 8)).astype(np.float32)
+    matrix[5] = 0
+    vectors = Vectors([f"w{i}" for i in range(60)], matrix)
+    index = Index.build(vectors, kind, **({"nlist": 1} if kind == "ivf" else {}))
+    with caplog.at_level("WARNING", logger="embedkit"):
+        found = query.neighbors(vectors, ["w0", "w5"], k=58, index=index)
+    assert found["w5"] == [] and len(found["w0"]) == 58  # every other non-zero word
+    assert "fewer than" not in caplog.text
+
+
+@pytest.mark.parametrize("factory, approximate", [("SQ8,Refine(SQ4)", True),
+                                                  ("IVF8,Flat,Refine(SQ8)", True),
+                                                  ("IVF8,PQ5x4fs,RFlat", False),
+                                                  ("IVF8,Flat,Refine(Flat)", False)])
+def test_refine_stage_that_is_itself_quantised_is_rescored(pair, factory, approximate):
+    """Every refine index counted as exact, so 'SQ8,Refine(SQ4)' printed SQ4 scores (off by
+    0.01 on lee, in the wrong order) as cosines."""
+    kv, vectors = pair
+    index = Index.build(vectors, factory)
+    assert index.is_approximate_scores is approximate
+    words = kv.index_to_key[:50]
+    for word, hits in query.neighbors(vectors, words, 5, index=index).items():
+        for other, score in hits:
+            assert score == pytest.approx(float(kv.similarity(word, other)), abs=1e-5)
+        scores = [s for _, s in hits]
+        assert scores == sorted(scores, reverse=True)

@@ -325,3 +325,14 @@ def test_restrict_option_matches_library(lee):
         assert max(ids) < 300
         assert [h["word"] for h in got[word]] == [w for w, _ in expected[word]]
     assert np.isfinite([h["score"] for h in got[words[0]]]).all()
+
+
+def test_target_recall_on_a_set_too_small_to_hold_words_out(home):
+    """With 10 words one is held out and 9 remain: recall@10 cannot be measured. This was
+    'k=10 is larger than the 9 indexed words', a k the user never gave."""
+    rng = np.random.default_rng(0)
+    store.save(Vectors([f"w{i}" for i in range(10)], rng.normal(size=(10, 5)).astype(np.float32)),
+               workspace.target_path("ten", home))
+    result = run_cli("index", "ten", "--type", "hnsw", "--target-recall", "0.9")
+    _one_error_line(result, 2, "too few non-zero rows (10) to hold some out for tuning recall@10")
+    assert not (home / "ten" / "hnsw.faiss").exists()
