@@ -130,13 +130,15 @@ def list_names(home: str | os.PathLike | None = None) -> list[str]:
 
 
 def list_indexes(folder: Path) -> list[dict[str, Any]]:
-    """Manifests of the indexes beside a store (``<index>.json`` next to ``<index>.faiss``)."""
+    """Manifests of the indexes beside a store (``<index>.json`` next to ``<index>.faiss``);
+    an index file without its manifest is listed with an error."""
     out = []
-    for manifest in sorted(folder.glob("*.json")):
-        if not manifest.with_suffix(".faiss").exists():
-            continue
+    for index_file in sorted(folder.glob("*.faiss")):
+        manifest = index_file.with_suffix(".json")
         try:
             data = json.loads(manifest.read_text())
+        except FileNotFoundError:
+            data = {"error": "manifest missing"}
         except (OSError, ValueError):
             data = None
         if not isinstance(data, dict):  # unreadable, or JSON that is not an object

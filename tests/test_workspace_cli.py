@@ -231,10 +231,11 @@ def test_remove_clears_a_folder_left_without_a_set(home):
     assert result.exit_code == 1 and (home / "kept" / "notes.txt").exists()
 
 
-@pytest.mark.parametrize("manifest", ["[1, 2]", "\"text\"", "{broken"])
+@pytest.mark.parametrize("manifest", ["[1, 2]", "\"text\"", "{broken", None])
 def test_info_marks_a_manifest_that_is_not_an_object_damaged(glove_set, home, manifest):
     (home / "glove" / "hnsw.faiss").write_bytes(b"not an index")
-    (home / "glove" / "hnsw.json").write_text(manifest)
+    if manifest is not None:  # None: the index file without its manifest
+        (home / "glove" / "hnsw.json").write_text(manifest)
     result = run_cli("info", "glove")
     assert result.exit_code == 0, result.stderr
     assert "DAMAGED" in result.stdout
