@@ -204,3 +204,18 @@ def test_binary_values_whose_bytes_are_printable_are_still_binary(tmp_path, raw,
         back = read_vectors(export_vectors(vectors, tmp_path / "v.bin", "word2vec-binary"))
         assert back.metadata["source_format"] == "word2vec-binary"
         np.testing.assert_array_equal(back.matrix, vectors.matrix)
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-binary", "glove"])
+def test_dash_exports_to_standard_output(gensim_data, tmp_path, fmt):
+    """`export NAME -` streams the file to stdout (it used to create a file named "-")."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "e.h5"
+    import_vectors(gensim_data / "euclidean_vectors.bin", store)
+    export_vectors(embedkit.load(store), tmp_path / "e.out", fmt)
+    piped = subprocess.run([sys.executable, "-m", "embedkit", "export", str(store), "-",
+                            "--format", fmt], capture_output=True, cwd=tmp_path, check=True)
+    assert piped.stdout == (tmp_path / "e.out").read_bytes()
+    assert "to standard output" in piped.stderr.decode() and not (tmp_path / "-").exists()

@@ -46,7 +46,8 @@ def import_cmd(
 
 def export_cmd(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
-    file: str = typer.Argument(..., help="Output file (a .gz, .bz2 or .xz name is compressed)."),
+    file: str = typer.Argument(..., help="Output file (a .gz, .bz2 or .xz name is compressed; "
+                               "- writes to standard output)."),
     format: str = typer.Option(..., "--format", "-f", help="Output format: word2vec (text "
                                "with a header), word2vec-binary, glove (text, no header)."),
     precision: int = typer.Option(6, "--precision", help="Significant digits of text values "
@@ -66,7 +67,8 @@ def export_cmd(
             "--precision is for the text formats; binary values are written exactly")
     with workspace.open_set(name, home) as vectors:
         path = formats.export_vectors(vectors, file, format, precision, spaces)
-        report(f"wrote {len(vectors)} words x {vectors.dim} dims ({format}) to {path}")
+        where = "standard output" if str(path) == "-" else path
+        report(f"wrote {len(vectors)} words x {vectors.dim} dims ({format}) to {where}")
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ import gzip
 import logging
 import lzma
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -40,7 +41,8 @@ def export_vectors(vectors: Vectors, path: str | os.PathLike, format: str,
     Parameters
     ----------
     vectors : the set (in memory or opened from a store).
-    path : the output file; ``.gz``/``.bz2``/``.xz`` names are compressed.
+    path : the output file; ``.gz``/``.bz2``/``.xz`` names are compressed; ``"-"`` writes
+        to standard output.
     format : ``word2vec`` (text with a ``COUNT DIM`` header), ``word2vec-binary`` or
         ``glove`` (text without a header).
     precision : significant digits of text values (1 to 17).
@@ -55,9 +57,13 @@ def export_vectors(vectors: Vectors, path: str | os.PathLike, format: str,
     check_export_args(format, precision)
     if spaces not in SPACES:
         raise UsageError(f"--spaces must be one of {', '.join(SPACES)}, got {spaces!r}")
+    words, keep = _exportable(vectors.words, spaces)
+    if str(path) == "-":  # standard output, uncompressed
+        _write(vectors, words, keep, sys.stdout.buffer, format, precision)
+        sys.stdout.buffer.flush()
+        return Path("-")
     path = Path(path)
     _check_target(vectors, path)
-    words, keep = _exportable(vectors.words, spaces)
     with atomic_path(path) as tmp, open(tmp, "wb") as raw:
         stream = _compressed(raw, path)
         _write(vectors, words, keep, stream, format, precision)
