@@ -248,6 +248,21 @@ def test_a_pipe_is_read_from_its_first_byte(gensim_data, tmp_path, name):
     assert vectors.words == expected.words
     np.testing.assert_array_equal(vectors.matrix, expected.matrix)
     assert vectors.metadata["source_sha256"] == hashlib.sha256(data).hexdigest()
+    assert vectors.metadata["source"] == "pipe"  # not /proc/PID/fd/pipe:[INODE]
+
+
+def test_a_dash_imports_standard_input(gensim_data, tmp_path):
+    import subprocess
+    import sys
+
+    original = gensim_data / "euclidean_vectors.bin"
+    done = subprocess.run([sys.executable, "-m", "embedkit", "import", "-", "--name", "piped",
+                           "--home", str(tmp_path)], input=original.read_bytes(),
+                          capture_output=True, check=True)
+    assert b"imported 2747 words" in done.stderr
+    vectors = embedkit.load(tmp_path / "piped" / "vectors.h5")
+    np.testing.assert_array_equal(vectors.matrix, read_vectors(original).matrix)
+    assert vectors.metadata["source"] == "stdin"
 
 
 def test_a_control_byte_in_a_word_does_not_make_a_text_file_binary(tmp_path):

@@ -17,7 +17,8 @@ FORMAT_HELP = (
 
 def import_cmd(
     file: str = typer.Argument(..., help="Vector file to import (.txt, .vec, .bin; "
-                               "gzip/bz2/xz-compressed files work too)."),
+                               "gzip/bz2/xz-compressed files work too; - reads standard "
+                               "input)."),
     name: str = typer.Option(..., "--name", "-n", help="Name of the new set in the workspace."),
     format: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
     force: bool = typer.Option(False, "--force", help="Replace an existing set of that name "

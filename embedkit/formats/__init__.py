@@ -139,6 +139,14 @@ def _kept(counts: Any, size: int) -> Any:
     return None if counts is None else counts[:size]
 
 
+def _source_name(path: Path) -> str:
+    """The absolute path of the file read, or "stdin" / "pipe" for a stream without one."""
+    if str(path) == "/dev/stdin":
+        return "stdin"
+    resolved = path.resolve()
+    return "pipe" if ":[" in resolved.name else str(resolved)  # /proc/PID/fd/pipe:[INODE]
+
+
 def _provenance(source: SourceFile, fmt: str, requested: str, limit: int | None,
                 encoding: str, ingest: Ingest, started: float) -> dict[str, Any]:
     stats = ingest.stats.as_dict()
@@ -146,7 +154,7 @@ def _provenance(source: SourceFile, fmt: str, requested: str, limit: int | None,
     stats["words_with_spaces"] = getattr(ingest.reader, "spaced_words", 0)
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return {
-        "source": str(Path(source.path).resolve()),
+        "source": _source_name(Path(source.path)),
         "source_sha256": source.sha256(),
         "source_format": fmt,
         "source_compression": source.compression or "none",

@@ -85,7 +85,7 @@ class SourceFile:
     """
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+        self.path = Path("/dev/stdin" if str(path) == "-" else path)  # "-": standard input
         if not self.path.exists():
             raise NotFoundError(f"{self.path}: no such file")
         if self.path.is_dir():
