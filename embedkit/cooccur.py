@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from embedkit import progress
 from embedkit.errors import EmbedkitError, UsageError
 from embedkit.svd import check_seed
+from embedkit.units import human_bytes
 from embedkit.vocab import discard_mask
 
 log = logging.getLogger("embedkit.cooccur")
@@ -255,9 +256,9 @@ class _Accumulator:
             self.flushes += 1
             merged = csr_bytes(self.parts[0])
             if merged > self.budget:
-                log.warning("the counts alone take %.0f MiB, over the %.0f MiB share of the "
-                            "memory budget for them; raise --memory or lower --max-vocab",
-                            merged / 2**20, self.budget / 2**20)
+                log.warning("the counts alone take %s, over the %s share of the memory "
+                            "budget for them; raise --memory or lower --max-vocab",
+                            human_bytes(merged), human_bytes(self.budget))
                 self.budget = 2 * merged  # avoid merging after every chunk
 
     def result(self) -> sp.csr_matrix:
@@ -311,9 +312,9 @@ def count_cooccurrences(id_docs: Iterable[np.ndarray], vocab_size: int, config: 
     if config.context == "document" and directed.shape[1] < docs:
         directed = merge([directed, sp.csr_matrix((vocab_size, docs))])
     if config.context == "window" and 4 * csr_bytes(directed) > config.memory:
-        log.warning("symmetrising the counts needs about %.0f MiB, over the --memory budget "
-                    "of %.0f MiB (the result alone takes half of that)",
-                    4 * csr_bytes(directed) / 2**20, config.memory / 2**20)
+        log.warning("symmetrising the counts needs about %s, over the --memory budget "
+                    "of %s (the result alone takes half of that)",
+                    human_bytes(4 * csr_bytes(directed)), human_bytes(config.memory))
     if stats is not None:
         stats.update(tokens=tokens, documents=docs, chunk_tokens=config.chunk_tokens(),
                      flushes=acc.flushes, partial_peak_bytes=acc.peak_bytes)
