@@ -16,7 +16,8 @@ Policy (the same for every option combination):
 * **Apostrophes** inside a word keep the word whole: ``don't``, ``o'clock``,
   ``rock'n'roll``. The typographic apostrophe ``’`` is normalised to ``'`` first, so
   ``don’t`` == ``don't``. Leading and trailing apostrophes (quotes, ``dogs'``) are not
-  part of the word.
+  part of the word. ``apostrophes="split"`` splits at them instead, as French or Italian
+  elisions want (``l'été`` → ``l``, ``été``; ``don't`` → ``don``, ``t``).
 * **Hyphens**: ``hyphens="split"`` (default) splits ``well-known`` into ``well``,
   ``known`` (the usual choice for count-based embeddings: the parts are frequent words);
   ``hyphens="keep"`` keeps ``well-known`` as one token.
@@ -59,6 +60,7 @@ NUM_TOKEN = "<num>"
 NUMBERS_CHOICES = ("keep", "drop", "replace")
 PUNCTUATION_CHOICES = ("drop", "keep")
 HYPHENS_CHOICES = ("split", "keep")
+APOSTROPHES_CHOICES = ("keep", "split")
 
 
 def _mark_class() -> str:
@@ -97,6 +99,8 @@ class TokenizerConfig:
     min_length : drop tokens shorter than this many characters (``<num>`` is kept).
     strip_accents : remove diacritics (``café`` → ``cafe``).
     hyphens : ``"split"`` (``well-known`` → ``well``, ``known``) | ``"keep"``.
+    apostrophes : ``"keep"`` (``don't`` is one word) | ``"split"`` (``l'été`` → ``l``,
+        ``été``).
     """
 
     lowercase: bool = True
@@ -105,6 +109,7 @@ class TokenizerConfig:
     min_length: int = 1
     strip_accents: bool = False
     hyphens: str = "split"
+    apostrophes: str = "keep"
 
     def __post_init__(self) -> None:
         for name in ("lowercase", "strip_accents"):
@@ -113,6 +118,7 @@ class TokenizerConfig:
         _check_choice("numbers", self.numbers, NUMBERS_CHOICES)
         _check_choice("punctuation", self.punctuation, PUNCTUATION_CHOICES)
         _check_choice("hyphens", self.hyphens, HYPHENS_CHOICES)
+        _check_choice("apostrophes", self.apostrophes, APOSTROPHES_CHOICES)
         if isinstance(self.min_length, bool) or not isinstance(self.min_length, int) \
                 or self.min_length < 1:
             raise UsageError(f"min_length must be an integer >= 1, got {self.min_length!r}")
@@ -154,12 +160,13 @@ class _Patterns:
     @staticmethod
     def _compile(config: TokenizerConfig, w: str, flags: int
                  ) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
-        joiners = _APOS + (_HYPHEN if config.hyphens == "keep" else "")
+        joiners = (_APOS if config.apostrophes == "keep" else "") + \
+            (_HYPHEN if config.hyphens == "keep" else "")
         # a word (and each part after a joiner) starts with a letter or digit: a mark alone
         # (the U+FE0F after an emoji) is no word
-        word = rf"\w{w}*(?:[{joiners}]\w{w}*)*"
-        not_before = rf"(?!{w}|[{joiners}]{w})"
-        not_after = rf"(?<!{w})(?<!{w}[{joiners}])"
+        word = rf"\w{w}*(?:[{joiners}]\w{w}*)*" if joiners else rf"\w{w}*"
+        not_before = rf"(?!{w}|[{joiners}]{w})" if joiners else rf"(?!{w})"
+        not_after = rf"(?<!{w})(?<!{w}[{joiners}])" if joiners else rf"(?<!{w})"
         number = rf"{_NUM_SEPARATED}|\d+{not_before}"
         # a plain digit run is matched by ``word`` exactly as by ``number``: leave it out
         alternatives = [_NUM_SEPARATED, word]

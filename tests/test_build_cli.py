@@ -257,3 +257,16 @@ def test_document_tag_chooses_the_xml_documents(home, tmp_path):
 def test_document_tag_misuse_is_a_usage_error(lee, home, args):
     result = run_cli("build", "word2vec", lee, "--name", "x", *args)
     assert result.exit_code == 2 and "--document-tag" in result.stderr
+
+
+def test_apostrophes_split_reaches_the_vocabulary_and_provenance(home, tmp_path):
+    text = tmp_path / "fr.txt"
+    text.write_text("l'été et l'hiver, d'or et d'argent; l'été revient\n" * 30)
+    common = ("--min-count", "1", "--dim", "2", "--format", "lines")
+    assert run_cli("build", "ppmi", text, "--name", "split", "--apostrophes", "split",
+                   *common).exit_code == 0
+    with workspace.open_set("split") as vectors:
+        assert {"l", "été", "d", "or"} <= set(vectors.words) and "l'été" not in vectors.words
+        assert vectors.metadata["params"]["tokenizer"]["apostrophes"] == "split"
+    bad = run_cli("build", "word2vec", text, "--name", "x", "--apostrophes", "drop")
+    assert bad.exit_code == 2 and "unknown apostrophes option 'drop'" in bad.stderr

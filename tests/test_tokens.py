@@ -106,6 +106,20 @@ def test_french_text_from_salammbo(shared_data):
     assert {t for t in tokens if len(t) == 1 and not t.isascii()} <= {"à", "ô"}
 
 
+def test_apostrophes_split_french_elisions(shared_data):
+    """split: the words of keep, cut at each inner apostrophe (reference: str.split("'"))."""
+    assert tokenize("L’été d'or, qu'il 80's", TokenizerConfig(apostrophes="split")) == \
+        ["l", "été", "d", "or", "qu", "il", "80", "s"]
+    text = (shared_data / "salammbo" / "text" / "salammbo_ch01.txt").read_text("utf-8")
+    kept = tokenize(text)
+    assert {"l'armée", "qu'il"} <= set(kept)
+    split = tokenize(text, TokenizerConfig(apostrophes="split"))
+    assert split == [part for t in kept for part in t.split("'") if part]
+    for hyphens in ("keep", "split"):  # hyphens still follow their own option
+        cfg = TokenizerConfig(apostrophes="split", hyphens=hyphens)
+        assert ("bien-aimé" in tokenize("l'homme bien-aimé", cfg)) == (hyphens == "keep")
+
+
 def test_numbers_drop_and_replace_agree_with_keep_on_real_text(gensim_data):
     text = (gensim_data / "lee_background.cor").read_text("utf-8")[:200_000]
     kept = tokenize(text, TokenizerConfig(numbers="keep"))
@@ -119,10 +133,11 @@ def test_numbers_drop_and_replace_agree_with_keep_on_real_text(gensim_data):
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab1 _-'’.,\u0301é3xΩ\n!")), max_size=60),
        st.sampled_from(["keep", "drop", "replace"]), st.sampled_from(["drop", "keep"]),
-       st.sampled_from(["split", "keep"]))
-def test_fast_patterns_equal_the_full_pattern(text, numbers, punctuation, hyphens):
+       st.sampled_from(["split", "keep"]), st.sampled_from(["keep", "split"]))
+def test_fast_patterns_equal_the_full_pattern(text, numbers, punctuation, hyphens, apostrophes):
     """The ASCII and no-mark fast paths give exactly what the full Unicode pattern gives."""
-    cfg = TokenizerConfig(numbers=numbers, punctuation=punctuation, hyphens=hyphens)
+    cfg = TokenizerConfig(numbers=numbers, punctuation=punctuation, hyphens=hyphens,
+                          apostrophes=apostrophes)
     patterns = _patterns(cfg)
     prepared = normalize(text, cfg)
     token_re, number_re = patterns.marks
@@ -136,6 +151,7 @@ def test_fast_patterns_equal_the_full_pattern(text, numbers, punctuation, hyphen
     ({"numbers": "round"}, "unknown numbers option 'round'; valid: keep, drop, replace"),
     ({"punctuation": "strip"}, "unknown punctuation option 'strip'; valid: drop, keep"),
     ({"hyphens": "join"}, "unknown hyphens option 'join'; valid: split, keep"),
+    ({"apostrophes": "drop"}, "unknown apostrophes option 'drop'; valid: keep, split"),
     ({"min_length": 0}, "min_length must be an integer >= 1"),
 ])
 def test_unknown_option_values_list_the_valid_ones(options, message):

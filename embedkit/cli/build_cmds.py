@@ -62,9 +62,16 @@ def document_tag_option() -> Any:
 
 
 def _tokenizer(lowercase: bool, numbers: str, punctuation: str, min_length: int,
-               strip_accents: bool, hyphens: str) -> TokenizerConfig:
+               strip_accents: bool, hyphens: str, apostrophes: str) -> TokenizerConfig:
     return TokenizerConfig(lowercase=lowercase, numbers=numbers, punctuation=punctuation,
-                           min_length=min_length, strip_accents=strip_accents, hyphens=hyphens)
+                           min_length=min_length, strip_accents=strip_accents, hyphens=hyphens,
+                           apostrophes=apostrophes)
+
+
+def apostrophes_option() -> Any:
+    """``--apostrophes``: keep words such as don't whole, or split at the apostrophe."""
+    return typer.Option("keep", help="Apostrophes inside words: keep (don't, l'été whole) or "
+                        "split (l'été -> l, été: French/Italian elisions).")
 
 
 def _corpus(paths: list[Path], options: dict[str, Any]) -> Any:
@@ -142,6 +149,7 @@ def ppmi(
     min_length: int = typer.Option(1, help="Drop tokens shorter than this."),
     strip_accents: bool = typer.Option(False, help="Remove diacritics (café -> cafe)."),
     hyphens: str = typer.Option("split", help="Hyphenated words: split or keep."),
+    apostrophes: str = apostrophes_option(),
     document_tag: str = document_tag_option(),
     force: bool = FORCE_OPT,
     home: str = home_option(),
@@ -154,7 +162,8 @@ def ppmi(
     workspace.target_path(name, home, force)  # refuse an existing name before the work
     vectors = _build().build_ppmi_svd(
         _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences, document_tag)),
-        tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents, hyphens),
+        tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents, hyphens,
+                             apostrophes),
         min_count=min_count, max_vocab=max_vocab, window=window, context=context,
         window_weighting=window_weighting, subsample=subsample, weighting=weighting, cds=cds,
         shift=shift, dim=dim, eig=eig, algorithm=algorithm, seed=seed, memory=memory,
@@ -212,6 +221,7 @@ def _gensim_command(model: str):
         min_length: int = typer.Option(1, help="Drop tokens shorter than this."),
         strip_accents: bool = typer.Option(False, help="Remove diacritics."),
         hyphens: str = typer.Option("split", help="Hyphenated words: split or keep."),
+        apostrophes: str = apostrophes_option(),
         document_tag: str = document_tag_option(),
         force: bool = FORCE_OPT,
         home: str = home_option(),
@@ -228,7 +238,7 @@ def _gensim_command(model: str):
         vectors = _build().train_gensim(
             model, _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences, document_tag)),
             tokenizer=_tokenizer(lowercase, numbers, punctuation, min_length, strip_accents,
-                                 hyphens), **options)
+                                 hyphens, apostrophes), **options)
         _save(vectors, name, home, force, as_json)
 
     title = "word2vec" if model == "word2vec" else "fastText (with subword vectors)"
