@@ -52,6 +52,7 @@ if not __package__:  # run as a file (python benchmarks/bench_x.py): import from
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import RESULTS, SHARED_DATA, help_and_exit, write_results
+from embedkit.errors import EmbedkitError, NotFoundError
 
 log = logging.getLogger("embedkit.bench")
 
@@ -132,6 +133,19 @@ def fasttext_oov_set(home: Path = WORKSPACE) -> Path:
     return target
 
 
+def set_store(set_name: str | None = None, home: Path = WORKSPACE) -> Path:
+    """The store of workspace set ``set_name`` (``--set``), else of the largest real set
+    (:func:`largest_set`, or the fastText set made once by :func:`fasttext_oov_set`)."""
+    if set_name is None:
+        return largest_set(home) or fasttext_oov_set(home)
+    store = home / set_name / "vectors.h5"
+    if not store.is_file():
+        known = ", ".join(sorted(p.parent.name for p in home.glob("*/vectors.h5"))) or "none"
+        raise NotFoundError(f"--set {set_name}: no set of that name in {home} (sets there: "
+                            f"{known}); make it with `embedkit import` or `embedkit build`")
+    return store
+
+
 def subword_vectors(subwords: Any, words: list[str]) -> np.ndarray:
     """fastText vectors of unknown ``words``: the mean of their n-gram rows, vectorised."""
     hashes = [subwords.hashes(w) for w in words]
@@ -160,13 +174,13 @@ def run(quick: bool = False, set_name: str | None = None) -> dict:
         settings: dict[str, Any] = {"queries": 200, "sizes": (500, None), "quick": True}
         summary = "bench_index_quick"
     else:
-        preferred = largest_set() or fasttext_oov_set()
-        store = WORKSPACE / set_name / "vectors.h5" if set_name else preferred
+        store = set_store(set_name)
         name, vectors = store.parent.name, load(store)
         sizes = (10_000, 30_000, 100_000, None) if len(vectors) > 110_000 else (
             10_000, 30_000, None)
         settings = {"queries": 1000, "sizes": sizes}
-        summary = "bench_index" if store == preferred else f"bench_index_{name}"
+        summary = ("bench_index" if set_name is None or store == largest_set()
+                   else f"bench_index_{name}")
     out = RESULTS / "bench_index" / name
     results = bench_index(vectors, out_dir=out, dataset=name, **settings)
     table = (out / "results.md").read_text("utf-8").split("\n", 2)[2]
@@ -194,8 +208,7 @@ def hnsw_variants(set_name: str | None = None, queries: int = 1000, k: int = 10,
     from embedkit.store import load
     from embedkit.tune import recall_at
 
-    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
-        largest_set() or fasttext_oov_set())
+    store = set_store(set_name)
     split = split_queries(load(store).matrix, queries, k)
     rows = []
     from embedkit.index import default_nlist
@@ -288,8 +301,7 @@ def tune_check(set_name: str | None = None, queries: int = 1000, k: int = 10) ->
     from embedkit.bench_methods import cpu_count, faiss_methods
     from embedkit.store import load
 
-    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
-        largest_set() or fasttext_oov_set())
+    store = set_store(set_name)
     split = split_queries(load(store).matrix, queries, k)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -325,8 +337,7 @@ def head_to_head(set_name: str | None = None, queries: int = 1000, k: int = 10,
     from embedkit.store import load
     from embedkit.tune import recall_at
 
-    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
-        largest_set() or fasttext_oov_set())
+    store = set_store(set_name)
     split = split_queries(load(store).matrix, queries, k)
     ours = Index.build(split.base, "hnsw")
     theirs = HnswlibMethod("hnswlib", "hnswlib", {"M": 32, "ef_construction": 200})
@@ -386,8 +397,7 @@ def fastscan_head_to_head(set_name: str | None = None, queries: int = 1000, k: i
     from embedkit.store import load
     from embedkit.tune import recall_at
 
-    store = WORKSPACE / set_name / "vectors.h5" if set_name else (
-        largest_set() or fasttext_oov_set())
+    store = set_store(set_name)
     split = split_queries(load(store).matrix, queries, k)
     factory = f"IVF{default_nlist(len(split.base))},PQ{split.base.shape[1] // 2}x4fs,RFlat"
     ours = Index.build(split.base, factory)
@@ -440,11 +450,7 @@ def _set_arg() -> str | None:
     return sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else None
 
 
-if __name__ == "__main__":
-    help_and_exit(__doc__, {"--set": 1, "--prepare": 0, "--head-to-head": 0, "--fastscan": 0,
-                            "--tune-check": 0, "--variants": 0, "--only": 1})
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    logging.getLogger("gensim").setLevel(logging.WARNING)
+def _main() -> None:
     if "--prepare" in sys.argv:
         print(fasttext_oov_set())
     elif "--head-to-head" in sys.argv:
@@ -458,3 +464,15 @@ if __name__ == "__main__":
         hnsw_variants(_set_arg(), only=tuple(only))
     else:
         run(quick="--quick" in sys.argv, set_name=_set_arg())
+
+
+if __name__ == "__main__":
+    help_and_exit(__doc__, {"--set": 1, "--prepare": 0, "--head-to-head": 0, "--fastscan": 0,
+                            "--tune-check": 0, "--variants": 0, "--only": 1})
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    logging.getLogger("gensim").setLevel(logging.WARNING)
+    try:
+        _main()
+    except EmbedkitError as err:  # a missing --set, a bad store: one line, no traceback
+        sys.stderr.write(f"Error: {err}\n")
+        raise SystemExit(err.exit_code) from None

@@ -14,6 +14,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from embedkit import atomic
+from embedkit.atomic import deferred_signals
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SHARED_DATA = Path(os.environ.get("EMBEDKIT_SHARED_DATA",
                                   Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -139,6 +142,9 @@ def write_results(name: str, data: dict[str, Any], table_md: str, out_dir: Path 
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {"benchmark": name, "machine": machine(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), **data}
-    (out_dir / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-    (out_dir / f"{name}.md").write_text(f"# {name}\n\n{table_md}")
+    files = {f"{name}.json": json.dumps(data, indent=2, default=str) + "\n",
+             f"{name}.md": f"# {name}\n\n{table_md}"}
+    with deferred_signals():  # each atomically, and both or neither on Ctrl-C
+        for file, text in files.items():
+            atomic.write_text(out_dir / file, text)
     return out_dir / f"{name}.json"

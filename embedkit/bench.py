@@ -281,6 +281,10 @@ def bench_index(vectors: Vectors | np.ndarray, *, queries: int = 1000, k: int = 
     matrix = vectors.matrix if isinstance(vectors, Vectors) else np.asarray(vectors, np.float32)
     if k <= 0:
         raise UsageError(f"k must be positive, got {k}")
+    small = [n for n in sizes or () if n is not None and n < k]
+    if small:  # found before the main run, not after it
+        raise UsageError(f"--sizes {small[0]}: a scaling size needs at least k={k} indexed "
+                         "words; use larger sizes or --sizes none")
     threads = threads or cpu_count()
     repeat = 0.0 if quick else _MIN_SECONDS
     out = Path(out_dir)

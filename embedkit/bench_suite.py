@@ -77,19 +77,21 @@ def run_suite(quick: bool = False, names: list[str] | None = None,
 
 
 def _copy_results(out: Path, names: list[str], since: float) -> None:
-    """The result files this run wrote (modified after ``since``), not older ones."""
+    """The result files this run wrote (modified after ``since``), not older ones, also
+    inside result folders (``bench_index/<set>/``: a folder's own time changes only when
+    an entry is added, so it says nothing about the files rewritten in it)."""
     results = benchmarks_dir() / "results"
     if out.resolve() == results.resolve():
         return
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         for path in results.glob(f"bench_{name}*"):
-            if path.stat().st_mtime < since - 1:  # from an earlier run
-                continue
-            if path.is_dir():
-                shutil.copytree(path, out / path.name, dirs_exist_ok=True)
-            else:
-                shutil.copy2(path, out / path.name)
+            for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+                if not file.is_file() or file.stat().st_mtime < since - 1:  # an earlier run's
+                    continue
+                target = out / file.relative_to(results)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(file, target)
 
 
 def _env() -> dict[str, str]:

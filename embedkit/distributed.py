@@ -74,7 +74,7 @@ from embedkit.build import (
 )
 from embedkit.cooccur import CountConfig, merge
 from embedkit.corpus import Corpus
-from embedkit.errors import EmbedkitError, UsageError
+from embedkit.errors import EmbedkitError, InputFormatError, UsageError
 from embedkit.pmi import PMIConfig, weight
 from embedkit.shards import (
     DEFAULT_SHARD_BYTES,
@@ -322,10 +322,12 @@ def tokenize_distributed(client: Any, corpus: Corpus, tokenizer: TokenizerConfig
     for summary in done.summaries:
         for name, reason in summary["skipped"]:
             log.warning("skipping %s: %s", name, reason)
-    if done.total_tokens == 0:
+    if done.total_tokens == 0:  # worded as the single-machine Corpus.check_not_empty
         skipped = [f"{n}: {r}" for s in done.summaries for n, r in s["skipped"]][:3]
-        raise EmbedkitError("the corpus holds no tokens (empty files or nothing but markup?)"
-                            + (f"; skipped {'; '.join(skipped)}" if skipped else ""))
+        where = ", ".join(corpus.paths[:3]) + (" ..." if len(corpus.paths) > 3 else "")
+        raise InputFormatError(f"no documents with words found in {where}"
+                               + (f" (skipped {'; '.join(skipped)})" if skipped else "")
+                               + "; check the paths, --glob and --format")
     return done
 
 

@@ -334,3 +334,119 @@ def test_tie_recall_counts_an_equal_copy_and_nothing_worse():
     assert bench.tie_recall(np.array([[1, 0]]), split, 2) == 1.0
     assert bench.tie_recall(np.array([[0, 2]]), split, 2) == 0.5
     assert bench.tie_recall(np.array([[0, -1]]), split, 2) == 0.5
+
+
+def test_scaling_size_below_k_is_refused_before_the_run(lee, tmp_path, monkeypatch):
+    """`--sizes 5` with k=10 failed only after the whole main run, leaving an empty folder."""
+    monkeypatch.setattr(bench, "run_method", lambda *a, **k: pytest.fail("ran before checking"))
+    with pytest.raises(UsageError, match=r"--sizes 5: .*k=10"):
+        bench_index(lee, queries=50, k=10, types=("flat",), peers=("numpy",),
+                    out_dir=tmp_path / "out", sizes=(5, None), quick=True, threads=1)
+    assert not (tmp_path / "out").exists()
+    import embedkit
+
+    store = embedkit.save(lee, tmp_path / "lee.h5")
+    result = run_cli("bench", "index", str(store), "-o", str(tmp_path / "cli"),
+                     "--sizes", "5", "--types", "flat", "--peers", "numpy")
+    assert result.exit_code == 2 and result.stderr.count("Error:") == 1
+    assert "--sizes 5" in result.stderr
+    assert not (tmp_path / "cli").exists()
+
+
+def test_interrupted_report_leaves_the_previous_results_whole(lee, tmp_path, monkeypatch):
+    """Ctrl-C while the plots render used to leave a new results.json and results.md beside
+    the previous run's plots: every file is now rendered before any is written."""
+    from matplotlib.figure import Figure
+
+    out = tmp_path / "out"
+    kwargs = dict(queries=50, k=5, types=("flat",), peers=("numpy",), out_dir=out,
+                  sizes=(100, None), quick=True, threads=1)
+    bench_index(lee, seed=1, **kwargs)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"results.json", "results.md", "recall_qps.png", "scaling.png"}
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bench_index(lee, seed=2, **kwargs)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_benchmark_results_are_written_whole_or_not_at_all(tmp_path):
+    """A benchmark script's .json and .md were plain writes, the .json first: an error or
+    Ctrl-C before the .md was written left a new .json beside the previous run's table."""
+    from benchmarks.common import write_results
+
+    write_results("bench_x", {"n": 1}, "| a |\n", out_dir=tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    class Interrupting:
+        def __format__(self, spec):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_results("bench_x", {"n": 2}, Interrupting(), out_dir=tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    write_results("bench_x", {"n": 2}, "| b |\n", out_dir=tmp_path)
+    assert json.loads((tmp_path / "bench_x.json").read_text())["n"] == 2
+    assert (tmp_path / "bench_x.md").read_text() == "# bench_x\n\n| b |\n"
+
+
+def test_benchmark_script_names_a_missing_set_in_one_line():
+    """`python -m benchmarks.bench_index --set TYPO` printed a traceback (and first made the
+    fastText set when the workspace had no large set: minutes of work before failing)."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_index", "--head-to-head",
+                           "--set", "no-such-set-here"], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("Error: --set no-such-set-here: ")
+
+
+def test_suite_copy_takes_this_runs_files_inside_result_folders(tmp_path, monkeypatch):
+    """`bench all -o DIR` skipped `bench_index/<set>/` (results.md, the plots) whenever the
+    folder already existed: its own mtime does not change when files in it are rewritten."""
+    import os
+    import time
+
+    from embedkit import bench_suite
+
+    results = tmp_path / "benchmarks" / "results"
+    folder = results / "bench_index" / "lee"
+    folder.mkdir(parents=True)
+    (folder / "old.md").write_text("an earlier run")
+    os.utime(folder / "old.md", (0, 0))
+    since = time.time()
+    (folder / "recall_qps.png").write_bytes(PNG)
+    (results / "bench_index_quick.json").write_text("{}")
+    for old in (folder, folder.parent):  # folders made by an earlier run
+        os.utime(old, (0, 0))
+    monkeypatch.setattr(bench_suite, "benchmarks_dir", lambda: tmp_path / "benchmarks")
+    bench_suite._copy_results(tmp_path / "out", ["index"], since)
+    copied = tmp_path / "out" / "bench_index" / "lee"
+    assert (copied / "recall_qps.png").read_bytes() == PNG
+    assert not (copied / "old.md").exists()
+    assert (tmp_path / "out" / "bench_index_quick.json").exists()
+
+
+def test_exact_vs_gensim_ratio_takes_gensim_at_its_best_thread_count():
+    """gensim has no batch call, so its 'batched' figure is one word per call with every
+    core allowed; its BLAS threads made that 2x (stored fastText run: 35 vs 68 QPS) to 30x
+    slower than one thread, and the exact-vs-gensim ratio was inflated by as much."""
+    from embedkit.bench_report import targets
+
+    def run(method, single_wall, batch):
+        point = {"param": None, "value": None, "recall1": 1.0, "recall10": 1.0,
+                 "qps_single": single_wall, "qps_single_wall": single_wall, "qps_batch": batch}
+        return {"method": method, "label": method, "default": True, "points": [point],
+                "build_seconds": 0.0, "memory_bytes": 0, "disk_bytes": 0}
+
+    results = {"dataset": {"k": 10}, "methods": [run("faiss-flat", 500, 1450),
+                                                 run("gensim-most_similar", 680, 350)]}
+    found = targets(results)["exact_batch_vs_gensim"]
+    assert found["gensim_per_word_qps"] == 680 and found["gensim_threads"] == 1
+    assert found["ratio"] == pytest.approx(1450 / 680)
+    results["methods"][1] = run("gensim-most_similar", 300, 350)
+    found = targets(results)["exact_batch_vs_gensim"]
+    assert found["gensim_per_word_qps"] == 350 and found["gensim_threads"] == "all"

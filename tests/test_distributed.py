@@ -378,3 +378,17 @@ def test_archive_member_groups_from_gensim_texts(client, gensim_data, tmp_path, 
     summed = dist._summed_stats(shards)  # the member groups add up to the archive
     assert summed["members"] == corpus.stats.members == len(names)
     assert summed["input_bytes"] == corpus.stats.input_bytes > 0.95 * archive.stat().st_size
+
+
+def test_a_corpus_without_words_names_its_files_and_what_to_check(client, tmp_path):
+    """The cluster said only 'the corpus holds no tokens (empty files or nothing but
+    markup?)': no file named, no hint, unlike the single-machine builder."""
+    from embedkit.errors import InputFormatError
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    for build_with in (build.build_ppmi_svd, lambda *a, **k: dist.build_ppmi_svd_distributed(
+            *a, client=client, **k)):
+        with pytest.raises(InputFormatError) as err:
+            build_with([empty], dim=2)
+        assert str(empty) in str(err.value) and "--glob and --format" in str(err.value)
