@@ -82,6 +82,7 @@ from embedkit.sources import (
     xml_declared_encoding,
 )
 from embedkit.tokens import TokenizerConfig
+from embedkit.units import human_bytes
 
 log = logging.getLogger("embedkit.corpus")
 
@@ -287,6 +288,12 @@ class Corpus:
             return
         why = "; ".join(f"{name}: {reason}" for name, reason in self.stats.skipped[:3])
         where = ", ".join(self.paths[:3]) + (" ..." if len(self.paths) > 3 else "")
+        if self.stats.text_bytes:  # text was read: the tokeniser or the markup left nothing
+            raise InputFormatError(
+                f"no words in the {human_bytes(self.stats.text_bytes)} of text read from "
+                f"{where} (only markup, spaces or punctuation, or every token dropped by "
+                "the tokeniser options: --min-length, --numbers drop, ...); check them and "
+                "--format")
         raise InputFormatError(
             f"no documents with words found in {where}"
             + (f" (skipped {why})" if why else "")

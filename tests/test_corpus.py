@@ -352,8 +352,14 @@ def test_bad_input_errors(tmp_path, gensim_data):
     (tmp_path / "numbers.txt").write_text("1 2 3", "utf-8")
     corpus = Corpus(tmp_path)
     assert list(corpus.token_documents(TokenizerConfig(numbers="drop"))) == []
+    with pytest.raises(InputFormatError, match=r"no words in the 9 B of text read from .*"
+                       r"every token dropped by the tokeniser options"):
+        corpus.check_not_empty()  # text was read: the options, not the paths, are the cause
+    (tmp_path / "empty.txt").write_text("", "utf-8")
+    nothing = Corpus(tmp_path / "empty.txt")
+    assert list(nothing.token_documents()) == []
     with pytest.raises(InputFormatError, match="no documents with words found in"):
-        corpus.check_not_empty()
+        nothing.check_not_empty()
     bad_xml = tmp_path / "bad.xml"
     bad_xml.write_text("<?xml version='1.0'?>\n<a><b></a>", "utf-8")
     broken = Corpus(bad_xml)
