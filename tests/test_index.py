@@ -178,6 +178,30 @@ def test_restrict_searches_only_the_most_frequent_rows(dickens, dickens_index, d
         assert recall(found.ids, truth) >= 0.95
 
 
+def test_batched_exact_search_over_many_blocks_equals_numpy(lee, monkeypatch):
+    """Query chunks and row blocks (made small here) join into the dense answer, with
+    blocked rows, a subset's id map, and k up to the number of rows."""
+    import embedkit.index as index_module
+
+    monkeypatch.setattr(index_module, "_QUERY_CHUNK", 40)
+    monkeypatch.setattr(index_module, "_SCORE_BYTES", 40 * 1024 * 4)  # 1,024-row blocks
+    unit = unit_rows(lee.matrix)
+    rows = np.arange(0, len(unit), 2)  # a subset: ids map back to the full set
+    blocked = np.array([0, 2, 1000, 1001])
+    queries = unit[:150]
+    dense = queries @ unit[rows].T
+    dense[:, np.isin(rows, blocked)] = -np.inf
+    for k in (10, len(rows)):
+        found = index_module.exact_search(unit[rows], queries, k, blocked, rows)
+        order = np.lexsort((np.broadcast_to(np.arange(len(rows)), dense.shape), -dense))[:, :k]
+        expected = np.where(np.isfinite(np.take_along_axis(dense, order, 1)), rows[order], -1)
+        assert np.array_equal(found.ids, expected)
+        np.testing.assert_allclose(found.scores[expected >= 0],
+                                   np.take_along_axis(dense, order, 1)[expected >= 0],
+                                   rtol=1e-5, atol=1e-6)
+        assert np.isneginf(found.scores[expected < 0]).all()
+
+
 def test_zero_rows_never_match(lee):
     matrix = lee.matrix.copy()
     matrix[[3, 50, 700]] = 0
