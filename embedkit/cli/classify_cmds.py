@@ -12,6 +12,17 @@ from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, js
 FORMAT_HELP = "Dataset layout: auto, folders, fasttext, label-first, table or reuters."
 
 
+# the options that say how DATA is read, shared by train and evaluate
+FORMAT_OPT = typer.Option("auto", "--format", help=FORMAT_HELP)
+TEXT_COLUMN_OPT = typer.Option(None, help="Table: name or 0-based index of the text column "
+                               "[default: guessed from the header].")
+LABEL_COLUMN_OPT = typer.Option(None, help="Table: name or 0-based index of the label column "
+                                "[default: guessed from the header].")
+DELIMITER_OPT = typer.Option(None, help="Table delimiter [default: tab, else ; or | where "
+                             "every line has it equally often, else comma].")
+ENCODING_OPT = typer.Option("utf-8", help="Text encoding (bad bytes are replaced and counted).")
+
+
 def _read_options(fmt: str, text_column: str | None, label_column: str | None,
                   delimiter: str | None, encoding: str) -> dict[str, Any]:
     return {"layout": fmt, "text_column": text_column, "label_column": label_column,
@@ -97,15 +108,11 @@ def train(
     seed: int = typer.Option(0, help="Seed of the split, the initial weights and batches."),
     threads: int = typer.Option(0, show_default=False,
                                 help="PyTorch threads [default: one per core]."),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    text_column: str = typer.Option(None, help="Table: name or 0-based index of the text "
-                                    "column [default: guessed from the header]."),
-    label_column: str = typer.Option(None, help="Table: name or index of the label column "
-                                     "[default: guessed from the header]."),
-    delimiter: str = typer.Option(None, help="Table delimiter [default: tab, else ; or | where "
-                                  "every line has it equally often, else comma]."),
-    encoding: str = typer.Option("utf-8", help="Text encoding (bad bytes are replaced and "
-                                 "counted)."),
+    fmt: str = FORMAT_OPT,
+    text_column: str = TEXT_COLUMN_OPT,
+    label_column: str = LABEL_COLUMN_OPT,
+    delimiter: str = DELIMITER_OPT,
+    encoding: str = ENCODING_OPT,
     lowercase: bool = typer.Option(True, "--lowercase/--keep-case", help="Lower-case tokens."),
     history: str = typer.Option(None, help="Write the per-epoch history as JSON here."),
     plot: str = typer.Option(None, help="Plot loss/accuracy curves to this PNG."),
@@ -164,14 +171,11 @@ def evaluate(
                                      "training; several files are joined)."),
     split: str = typer.Option("test", help="test (the data's test split, else everything), "
                               "all, train or validation."),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    text_column: str = typer.Option(None, help="Table: text column name or index "
-                                    "[default: guessed from the header]."),
-    label_column: str = typer.Option(None, help="Table: label column name or index "
-                                     "[default: guessed from the header]."),
-    delimiter: str = typer.Option(None, help="Table delimiter [default: tab, else ; or | where "
-                                  "every line has it equally often, else comma]."),
-    encoding: str = typer.Option("utf-8", help="Text encoding."),
+    fmt: str = FORMAT_OPT,
+    text_column: str = TEXT_COLUMN_OPT,
+    label_column: str = LABEL_COLUMN_OPT,
+    delimiter: str = DELIMITER_OPT,
+    encoding: str = ENCODING_OPT,
     as_json: bool = json_option(),
 ) -> None:
     """Accuracy, macro-F1 and the confusion matrix (micro/macro-F1 for multi-label).
