@@ -89,9 +89,10 @@ class CountConfig:
             )
         if self.window < 1:
             raise UsageError(f"window must be >= 1, got {self.window}")
-        if not (math.isfinite(self.subsample) and self.subsample >= 0):
-            raise UsageError(f"subsample threshold must be a finite number >= 0 (0 = off), "
-                             f"got {self.subsample}")
+        if not (math.isfinite(self.subsample) and 0 <= self.subsample < 1):
+            raise UsageError(f"subsample threshold must be in [0, 1) (0 = off; word2vec "
+                             f"uses 1e-5 to 1e-3; 1 or more discards nothing), got "
+                             f"{self.subsample}")
         if self.memory < 1 << 20:
             raise UsageError(f"memory budget must be at least 1 MiB, got {self.memory} bytes")
         if self.workers < 1:

@@ -90,6 +90,7 @@ from embedkit.shards import (
 from embedkit.sources import is_archive
 from embedkit.svd import SVDConfig, embed, fix_signs, truncated_svd, zero_rows
 from embedkit.tokens import TokenizerConfig
+from embedkit.units import plural
 from embedkit.vectors import Vectors
 from embedkit.vocab import Vocabulary
 
@@ -310,9 +311,10 @@ def tokenize_distributed(client: Any, corpus: Corpus, tokenizer: TokenizerConfig
                                       exclude=corpus.config.exclude))
     members = {f.path: n for f, n in zip(archives, listed, strict=True)}
     shards = plan_shards(corpus, shard_bytes, members)
-    log.info("%d shards (about %.1f MiB each) on %d workers", len(shards),
+    workers = len(client.scheduler_info().get("workers", {}))
+    log.info("%s (about %.1f MiB each) on %s", plural(len(shards), "shard"),
              sum(s.size for s in shards) / max(len(shards), 1) / 2**20,
-             len(client.scheduler_info().get("workers", {})))
+             plural(workers, "worker"))
     tokens = [client.submit(tokenize_shard, s, corpus.config, tokenizer,
                             key=f"embedkit-tokenize-{run}-{s.number}") for s in shards]
     summaries = [client.submit(shard_summary, t, key=f"embedkit-summary-{run}-{i}")
@@ -545,7 +547,7 @@ def build_ppmi_svd_distributed(
     seed: int = 0,
     memory: str | int = "2G",
     preset: str | None = None,
-    shard_bytes: int | None = None,
+    shard_bytes: str | int | None = None,
     svd: str = "auto",
     svd_memory: str | int | None = None,
     split_every: int = 8,
@@ -560,7 +562,8 @@ def build_ppmi_svd_distributed(
     client : an existing ``distributed.Client`` (left open).
     corpus : paths or a :class:`~embedkit.corpus.Corpus`; every worker must read the files
         at the same paths (a shared filesystem), and this machine too (it plans shards).
-    shard_bytes : bytes on disk per shard (files grouped, big line files cut); default: the
+    shard_bytes : bytes on disk per shard (``"32M"`` or a number; files grouped, big line
+        files cut); default (None): the
         corpus split in two shards per worker, at most 32 MiB each (a small corpus in one
         shard would keep every worker but one idle).
     svd : "auto" (by size, logged), "local" (gather) or "cluster" (the randomized SVD's
@@ -587,6 +590,10 @@ def build_ppmi_svd_distributed(
     choose_svd((2, 2), 0, 1, 0, budget, svd)  # validates the choice before any work
     if split_every < 2:
         raise UsageError(f"split_every must be >= 2, got {split_every}")
+    if shard_bytes is not None:  # "32M" or a number of bytes; None: automatic
+        shard_bytes = parse_memory(shard_bytes)
+        if shard_bytes < 1:
+            raise UsageError(f"shard_bytes must be >= 1 byte (None: automatic), got {shard_bytes}")
     corpus = _file_corpus(corpus)
     timings: dict[str, float] = {}
     with dask_client(scheduler, cluster, client, timeout) as connected, _cluster_errors():

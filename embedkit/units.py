@@ -13,3 +13,8 @@ def human_bytes(n: int | None, missing: str = "") -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+def plural(n: int, noun: str) -> str:
+    """``plural(1, "shard")`` -> ``'1 shard'``; ``plural(3, "shard")`` -> ``'3 shards'``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

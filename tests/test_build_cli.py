@@ -66,7 +66,8 @@ def test_unknown_option_value_exit_2(lee, home, option, value):
 @pytest.mark.parametrize("command, args, fragment", [
     ("ppmi", ["--eig", "nan"], "eig (the exponent p of Sigma^p) must be a finite"),
     ("ppmi", ["--eig", "inf"], "must be a finite number >= 0"),
-    ("ppmi", ["--subsample", "nan"], "subsample threshold must be a finite"),
+    ("ppmi", ["--subsample", "nan"], "subsample threshold must be in [0, 1)"),
+    ("ppmi", ["--subsample", "1"], "1 or more discards nothing), got 1.0"),
     ("ppmi", ["--shift", "nan"], "shift k must be a finite number >= 1"),
     ("word2vec", ["--negative", "0"], "negative must be >= 1"),
     ("word2vec", ["--sample", "-1"], "sample must be in [0, 1)"),

@@ -128,7 +128,7 @@ def test_subsampling_is_seeded(lee):
 
 def test_bad_configs_and_empty_input():
     for bad in ({"context": "sentence"}, {"weighting": "gaussian"}, {"window": 0},
-                {"subsample": -1.0}, {"memory": 100}, {"workers": 0}):
+                {"subsample": -1.0}, {"subsample": 1.5}, {"memory": 100}, {"workers": 0}):
         with pytest.raises(UsageError):
             CountConfig(**bad)
     with pytest.raises(UsageError, match="choose one of window, left, right, document"):

@@ -22,7 +22,7 @@ from embedkit import build
 from embedkit import distributed as dist
 from embedkit.cooccur import CountConfig, count_cooccurrences
 from embedkit.corpus import Corpus, CorpusConfig
-from embedkit.errors import EmbedkitError, NotFoundError
+from embedkit.errors import EmbedkitError, NotFoundError, UsageError
 from embedkit.pmi import PMIConfig, weight
 from embedkit.store import extra_arrays, load
 from embedkit.tokens import TokenizerConfig
@@ -112,7 +112,8 @@ def test_byte_range_shards_give_identical_counts_ppmi_and_vectors(client, lee, s
     assert_identical(counts, ref_counts)
     assert_identical(weight(counts, PMIConfig()), weight(ref_counts, PMIConfig()))
 
-    cluster = dist.build_ppmi_svd_distributed(lee, client=client, dim=DIM, shard_bytes=40_000)
+    cluster = dist.build_ppmi_svd_distributed(lee, client=client, dim=DIM, shard_bytes="40K")
+    assert cluster.metadata["params"]["distributed"]["shard_bytes"] == 40 << 10
     stats = cluster.metadata["stats"]
     assert stats["svd_stage"] == "local"  # small: gathered, the single-machine SVD
     assert any("gathering" in m and "within" in m for m in svd_log)
@@ -321,6 +322,7 @@ def test_cli_local_cluster(gensim_data, home):
     (["--cluster", "local:0"], 2, "local:N"),
     (["--cluster", "four"], 2, "local:N"),
     (["--cluster", "local:2", "--scheduler", "tcp://127.0.0.1:1"], 2, "both were given"),
+    (["--cluster", "local:2", "--workers", "4"], 2, "--workers applies only to a build on"),
 ])
 def test_cli_bad_cluster_options(lee, home, args, code, text):
     result = run_cli("build", "ppmi", lee.files[0].path, "--name", "x", *args)
@@ -328,6 +330,14 @@ def test_cli_bad_cluster_options(lee, home, args, code, text):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and text in lines[0]
     assert not (home / "x" / "vectors.h5").exists()
+
+
+@pytest.mark.parametrize("shard_bytes, message", [
+    (0, "shard_bytes must be >= 1 byte"), ("lots", "cannot read memory size 'lots'")])
+def test_bad_shard_sizes_are_usage_errors_before_connecting(lee, shard_bytes, message):
+    with pytest.raises(UsageError, match=message):  # the address would refuse: not reached
+        dist.build_ppmi_svd_distributed(lee, scheduler="tcp://127.0.0.1:1",
+                                        shard_bytes=shard_bytes)
 
 
 def test_missing_dask_says_how_to_install(monkeypatch):

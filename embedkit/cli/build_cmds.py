@@ -93,6 +93,7 @@ def _save(vectors, name: str, home: str | None, force: bool, as_json: bool) -> N
 
 @app.command("ppmi")
 def ppmi(
+    ctx: typer.Context,
     corpus: list[Path] = CORPUS_ARG,
     name: str = NAME_OPT,
     window: int = typer.Option(None, help="Context words on each side (K) [default: 5; "
@@ -159,6 +160,9 @@ def ppmi(
 
     Example: embedkit build ppmi reviews/ --name imdb --glob '*.txt' --dim 300 --min-count 5
     """
+    if scheduler is not None or cluster is not None:
+        _refuse_given(ctx, ("workers",), "a build on this machine (on Dask the worker "
+                      "processes, local:N or the cluster's, set the parallelism)", remedy="")
     workspace.target_path(name, home, force)  # refuse an existing name before the work
     vectors = _build().build_ppmi_svd(
         _corpus(corpus, _corpus_options(fmt, glob, encoding, sentences, document_tag)),
@@ -174,14 +178,15 @@ def ppmi(
 FASTTEXT_ONLY = ("min_n", "max_n", "bucket")
 
 
-def _refuse_given(ctx: typer.Context, params: tuple[str, ...], scope: str) -> None:
+def _refuse_given(ctx: typer.Context, params: tuple[str, ...], scope: str,
+                  remedy: str = "use `embedkit build fasttext`") -> None:
     """A usage error naming those of ``params`` given on the command line (not defaults)."""
     given = [f"--{p.replace('_', '-')}" for p in params
              if getattr(ctx.get_parameter_source(p), "name", "DEFAULT") != "DEFAULT"]
     if given:
         one = len(given) == 1
         raise UsageError(f"{', '.join(given)} {'applies' if one else 'apply'} only to {scope}; "
-                         f"drop {'it' if one else 'them'} or use `embedkit build fasttext`")
+                         f"drop {'it' if one else 'them'}" + (f" or {remedy}" if remedy else ""))
 
 
 def _gensim_command(model: str):
