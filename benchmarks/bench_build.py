@@ -24,6 +24,7 @@ Any other option is an error.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import tempfile
@@ -44,6 +45,7 @@ from benchmarks.common import (
     run_measured,
     write_results,
 )
+from embedkit import atomic
 from embedkit.build import (
     build_ppmi_svd,
     ppmi_svd_from_ids,
@@ -233,8 +235,10 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
     ax.set_title("PPMI-SVD build time vs corpus size (IMDB)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
+    atomic.write_bytes(path, buffer.getvalue())  # a Ctrl-C never leaves half a PNG
 
 
 def store_set(vectors: Any, quick: bool) -> dict[str, Any]:
@@ -314,8 +318,8 @@ def tables(results: dict[str, Any]) -> str:
 def _log(results: dict[str, Any]) -> None:
     (RESULTS / "bench_build_partial.json").parent.mkdir(parents=True, exist_ok=True)
     if not results.get("quick"):
-        (RESULTS / "bench_build_partial.json").write_text(json.dumps(results, indent=1,
-                                                                     default=str))
+        atomic.write_text(RESULTS / "bench_build_partial.json",
+                          json.dumps(results, indent=1, default=str))
     done = [key for key in ("builds", "counting", "memory", "scaling", "svd") if key in results]
     print(f"bench_build: {', '.join(done)} done", file=sys.stderr, flush=True)
 
