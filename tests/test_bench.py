@@ -268,6 +268,11 @@ def test_cli_target_recall_and_bench(gensim_data, home, tmp_path):
     summary = json.loads(ran.stdout)["summary"]
     assert [row["method"] for row in summary] == ["faiss-flat", "faiss-hnsw", "numpy-bruteforce"]
     assert (out / "recall_qps.png").exists() and not (out / "scaling.png").exists()
+    table = run_cli("bench", "index", "pl", "--queries", "100", "--types", "flat",
+                    "--peers", "numpy", "--sizes", "none", "--quick", "--threads", "1",
+                    "-o", out).stdout.splitlines()
+    flat_row = next(line.split() for line in table if line.startswith("faiss-flat"))
+    assert flat_row[1].isdigit() and flat_row[4].isdigit()  # whole queries per second
     wrong = run_cli("bench", "index", "pl", "--peers", "nope", "-o", out)
     assert wrong.exit_code == 2 and "unknown peer 'nope'" in wrong.stderr
 

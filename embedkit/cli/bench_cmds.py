@@ -109,9 +109,16 @@ def index(
         return
     header = ["method"] + [f"qps@R{k}>={t:.2f}" for t in THRESHOLDS] + [
         "batch_qps", "max_recall", "build_s", "disk_bytes", "configuration"]
-    emit_table([[row["method"]] + [row[f"qps@{t:.2f}"] for t in THRESHOLDS] +
-                [row["batch_qps"], row["max_recall"], row["build_seconds"], row["disk_bytes"],
-                 row["config"]] for row in results["summary"]], header)
+    emit_table([[row["method"]] + [_rounded(row[f"qps@{t:.2f}"]) for t in THRESHOLDS] +
+                [_rounded(row["batch_qps"]), row["max_recall"], _rounded(row["build_seconds"], 3),
+                 row["disk_bytes"], row["config"]] for row in results["summary"]], header)
+
+
+def _rounded(value: float | None, digits: int = 0) -> float | int | None:
+    """QPS as whole queries, seconds to the millisecond (the JSON keeps every digit)."""
+    if value is None:
+        return None
+    return round(value) if digits == 0 else round(value, digits)
 
 
 @bench_app.command("all")

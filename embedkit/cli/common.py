@@ -66,7 +66,8 @@ def emit_table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = Non
     if not cells:
         return
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    numeric = [all(_is_number(row[i]) for row in rows) and bool(rows) for i in range(len(widths))]
+    numeric = [all(_is_number(row[i]) or row[i] is None for row in rows)  # None: blank
+               and any(_is_number(row[i]) for row in rows) for i in range(len(widths))]
     for n, row in enumerate(cells):
         parts = [
             v.rjust(w) if numeric[i] and not (header and n == 0) else v.ljust(w)
