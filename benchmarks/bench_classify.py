@@ -30,7 +30,9 @@ machine, ``--part 0/2`` and ``--part 1/2`` in two processes, then ``--merge 2``;
 ``--only LABEL`` reruns one row (it wins in the merge); ``--seeds LABEL 0,1,2`` trains one
 row with several seeds (the spread says what a difference between rows is worth);
 ``--ceiling LABEL`` measures one row's test accuracy after every epoch when trained on all
-training reviews (a diagnostic: the most any choice of epoch could give).
+training reviews (a diagnostic: the most any choice of epoch could give);
+``--throughput`` measures training samples/s of every network, one epoch on 3,200
+reviews with 1 and 2 threads (``bench_classify_throughput``), on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -302,6 +304,47 @@ def run(quick: bool = False, time_budget: float = 900.0, threads: int = 1,
     return {**settings, "rows": rows}
 
 
+THROUGHPUT_MODELS = ("flatten", "avgpool", "multihot", "rnn", "lstm", "gru", "birnn",
+                     "bilstm", "bigru", "cnn")
+
+
+def throughput(train_texts: int = 4000, threads: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """Training samples per second of every network model, one epoch on a random sample of
+    the IMDB training reviews with Chollet's settings (10,000 words, maxlen 500, batch 128;
+    random embedding of 32, CNN 128 as in Chollet 6.4), with 1 and with 2 torch threads.
+    Nothing else runs meanwhile: these are the figures to quote for speed."""
+    import numpy as np
+
+    data = read_dataset(IMDB)
+    rng = np.random.default_rng(0)
+    train = np.flatnonzero(np.array(data.splits) == "train")
+    test = np.flatnonzero(np.array(data.splits) == "test")
+    sample = data.subset(np.concatenate([rng.choice(train, train_texts, replace=False),
+                                         rng.choice(test, 500, replace=False)]).tolist())
+    rows: list[dict[str, Any]] = []
+    for model in THROUGHPUT_MODELS:
+        row: dict[str, Any] = {"model": model}
+        for count in threads:
+            extra = {"embedding_dim": 128} if model == "cnn" else {}
+            config = ClassifierConfig(model=model, **{**CHOLLET, "epochs": 1, "patience": 0,
+                                                      "threads": count, **extra})
+            result = train_classifier(sample, config, None)
+            row[f"samples_per_s_{count}"] = result.history.epochs[0]["samples_per_s"]
+        rows.append(row)
+        print(f"{model}: " + ", ".join(f"{row[f'samples_per_s_{c}']:,.0f}/s ({c} thread"
+                                       f"{'s' if c > 1 else ''})" for c in threads),
+              file=sys.stderr, flush=True)
+    table = markdown_table(
+        [[r["model"]] + [f"{r[f'samples_per_s_{c}']:,.0f}" for c in threads] for r in rows],
+        ["model (IMDB, maxlen 500, batch 128)"]
+        + [f"train samples/s, {c} thread{'s' if c > 1 else ''}" for c in threads])
+    out = {"train_texts": int(round(train_texts * 0.8)), "settings": CHOLLET,
+           "load_average_at_start": os.getloadavg(), "rows": rows}
+    write_results("bench_classify_throughput", out, table)
+    print(table)
+    return out
+
+
 def seed_spread(label: str, seeds: list[int], time_budget: float = 900.0) -> dict[str, Any]:
     """Train the run ``label`` of :data:`RUNS` once per seed (split, weights, batch order):
     how much of a difference between two rows is noise. Written as
@@ -407,8 +450,12 @@ def merge(parts: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    help_and_exit(__doc__, {"--merge": 1, "--seeds": 2, "--ceiling": 1, "--only": 1, "--part": 1})
+    help_and_exit(__doc__, {"--merge": 1, "--seeds": 2, "--ceiling": 1, "--only": 1, "--part": 1,
+                            "--throughput": 0})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if "--throughput" in sys.argv:
+        throughput()
+        sys.exit(0)
     if "--merge" in sys.argv:
         out = merge(int(sys.argv[sys.argv.index("--merge") + 1]))
     elif "--seeds" in sys.argv:  # --seeds LABEL 0,1,2
