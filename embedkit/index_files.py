@@ -68,6 +68,12 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 def check_fresh(path: Path, manifest: dict[str, Any], vectors: Vectors | None) -> None:
     expected = manifest.get("fingerprint")
+    if vectors is not None and (len(vectors), vectors.dim) != (manifest.get("size"),
+                                                               manifest.get("dim")):
+        raise StaleIndexError(
+            f"index {path.stem!r} holds {manifest.get('size')} x {manifest.get('dim')} "
+            f"vectors, the set given has {len(vectors)} x {vectors.dim}: it was built from "
+            "another set; pass the set it was built from, or build an index of this one")
     if vectors is not None:
         actual = vectors.metadata.get("fingerprint")
         set_name = vectors.metadata.get("path") and Path(vectors.metadata["path"]).parent.name

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from embedkit.errors import DimensionMismatchError, UnknownWordError, UsageError
+from embedkit.errors import DimensionMismatchError, StoreError, UnknownWordError, UsageError
 
 
 class MatrixSource(Protocol):
@@ -97,11 +97,13 @@ class Vectors:
 
     # -- basic protocol -------------------------------------------------------------
     def close(self) -> None:
-        """Close the store file behind a lazily opened set (rows read so far stay)."""
+        """Close the store file behind a lazily opened set. A matrix loaded before
+        (:attr:`matrix`) stays usable; reading rows from the closed file is an error."""
         h5 = getattr(self, "_h5", None)
         if h5 is not None:
             h5.close()
             self._h5 = None
+            self._closed = True
 
     def __enter__(self) -> Vectors:
         return self
@@ -119,6 +121,8 @@ class Vectors:
         return iter(self.words)
 
     def __getitem__(self, word: str) -> np.ndarray:
+        """``vectors[word]``: as :meth:`vector` (subword vector for an unknown word of a
+        fastText set; else :class:`UnknownWordError`)."""
         return self.vector(word)
 
     def __repr__(self) -> str:
@@ -138,8 +142,15 @@ class Vectors:
         """The whole (n, dim) float32 matrix; a lazily opened set reads it in one go."""
         if self._matrix is None:
             assert self._source is not None
+            self._check_open()
             self._matrix = np.ascontiguousarray(self._source.read_all(), dtype=np.float32)
         return self._matrix
+
+    def _check_open(self) -> None:
+        if getattr(self, "_closed", False):
+            where = self.metadata.get("path", "its store")
+            raise StoreError(f"the set's store ({where}) was closed; load it again "
+                             "(embedkit.load), or read .matrix before closing it")
 
     @property
     def is_loaded(self) -> bool:
@@ -148,8 +159,12 @@ class Vectors:
     def rows(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Rows by id, without loading the whole matrix of a lazily opened set."""
         ids = np.asarray(ids, dtype=np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            bad = int(ids.min()) if ids.min() < 0 else int(ids.max())
+            raise IndexError(f"row {bad} does not exist: the set has rows 0 to {len(self) - 1}")
         if self._matrix is not None or self._source is None:
             return self.matrix[ids]
+        self._check_open()
         return np.asarray(self._source.rows(ids), dtype=np.float32)
 
     # -- lookup -----------------------------------------------------------------------
@@ -163,6 +178,8 @@ class Vectors:
     def row_of(self, word: str) -> int | None:
         """Row of ``word``, or of its other Unicode normal form (``café`` typed decomposed
         finds a composed ``café``); None when neither is stored."""
+        if not isinstance(word, str):
+            raise TypeError(f"a word must be a str, got {type(word).__name__} {word!r}")
         i = self.key_to_index.get(word)
         if i is None and not word.isascii():
             for form in ("NFC", "NFD"):
@@ -181,6 +198,7 @@ class Vectors:
         raise UnknownWordError(word, self.suggest(word))
 
     def get(self, word: str, default: np.ndarray | None = None) -> np.ndarray | None:
+        """The vector of ``word`` (its subword vector where unknown), else ``default``."""
         try:
             return self.vector(word)
         except UnknownWordError:
@@ -201,9 +219,15 @@ class Vectors:
 
     # -- derived sets -------------------------------------------------------------------
     def _derive(self, words, matrix, counts, **meta) -> Vectors:
-        metadata = dict(self.metadata)
+        return Vectors(words, matrix, counts, self._derived_metadata(**meta), self.subwords)
+
+    def _derived_metadata(self, **meta: Any) -> dict[str, Any]:
+        """The metadata of a set made from this one: provenance kept, but not the store's
+        path and fingerprint, which name this set (an index of it must not pass for one
+        of the derived set)."""
+        metadata = {k: v for k, v in self.metadata.items() if k not in ("path", "fingerprint")}
         metadata.update(meta)
-        return Vectors(words, matrix, counts, metadata, self.subwords)
+        return metadata
 
     def normalized(self) -> Vectors:
         """A copy with L2-normalised rows (zero rows stay zero)."""
@@ -219,8 +243,8 @@ class Vectors:
         subwords = self.subwords
         if subwords is not None:
             subwords = replace(subwords, ngram_vectors=_LeadingColumns(subwords.ngram_vectors, k))
-        metadata = {**self.metadata, "leading_dims": k}
-        return Vectors(self.words, self.matrix[:, :k], self.counts, metadata, subwords)
+        return Vectors(self.words, self.matrix[:, :k], self.counts,
+                       self._derived_metadata(leading_dims=k), subwords)
 
     def unit_matrix(self) -> np.ndarray:
         """L2-normalised rows, computed once and cached (used by exact search)."""
@@ -243,6 +267,8 @@ class Vectors:
 
     def subset(self, words: Iterable[str]) -> Vectors:
         """A set holding only ``words``, in the order given."""
+        if isinstance(words, str):
+            raise TypeError(f"subset takes a list of words, got the str {words!r}")
         return self._take(np.array([self.index(w) for w in words], dtype=np.int64))
 
     def _take(self, ids: np.ndarray) -> Vectors:
@@ -298,10 +324,19 @@ class Vectors:
 
     # -- exact cosine search ----------------------------------------------------------
     def query_vector(self, word_or_vector: str | np.ndarray) -> np.ndarray:
-        """A query as a float32 vector of this set's dimension."""
+        """A query as a float32 vector of this set's dimension (a word, or one vector)."""
         if isinstance(word_or_vector, str):
             return self.vector(word_or_vector)
-        vec = np.asarray(word_or_vector, dtype=np.float32).reshape(-1)
+        if word_or_vector is None or isinstance(word_or_vector, (int, float, bool)) or (
+                isinstance(word_or_vector, (list, tuple)) and word_or_vector
+                and isinstance(word_or_vector[0], str)):
+            raise TypeError("a query is one word (str) or one vector; for several words "
+                            "use analogy() or search with their summed vectors")
+        vec = np.asarray(word_or_vector, dtype=np.float32)
+        if vec.ndim > 1 and vec.shape[0] != 1:
+            raise DimensionMismatchError(f"a query is one vector, got an array of shape "
+                                         f"{vec.shape}; search several with embedkit.index")
+        vec = vec.reshape(-1)
         if vec.size != self.dim:
             raise DimensionMismatchError(
                 f"query vector has dimension {vec.size}, the set has dimension {self.dim}"
@@ -315,26 +350,41 @@ class Vectors:
         exclude: Iterable[str] = (),
         restrict: int | None = None,
     ) -> list[tuple[str, float]]:
-        """The ``k`` nearest words by cosine similarity (exact, numpy).
+        """The ``k`` nearest words by cosine similarity (exact, numpy), best first, as
+        ``(word, cosine)`` pairs; fewer when the set has fewer searchable words.
 
-        A query word is excluded from its own answers, as are the words in ``exclude``.
-        ``restrict`` limits the search to the first (most frequent) rows.
+        ``word_or_vector``: a word (its subword vector when a fastText set lacks it) or
+        one vector of the set's dimension. A query word is excluded from its own answers,
+        as are the words in ``exclude`` (a list of words). ``restrict`` limits the search
+        to the first (most frequent) rows. All-zero rows are never answers; an all-zero or
+        non-finite query is a :class:`UsageError`.
         """
-        if k <= 0:
-            raise UsageError(f"k must be positive, got {k}")
+        k = _positive_int(k, "k")
+        if restrict is not None:
+            restrict = _positive_int(restrict, "restrict")
+        if isinstance(exclude, str):
+            raise TypeError(f"exclude takes a list of words, got the str {exclude!r}")
         excluded = set(exclude)
         if isinstance(word_or_vector, str):
             excluded.add(word_or_vector)
-        query = unit_rows(self.query_vector(word_or_vector)[None, :])[0]
+        vector = self.query_vector(word_or_vector)
+        if not np.isfinite(vector).all():
+            raise UsageError("the query vector holds NaN or infinity")
+        if not vector.any():
+            what = f"{word_or_vector!r} has" if isinstance(word_or_vector, str) else "is"
+            raise UsageError(f"the query {what} an all-zero vector: it has no direction, so "
+                             "no word is nearer than another")
+        query = unit_rows(vector[None, :])[0]
         unit = self.unit_matrix()
         if restrict is not None:
             unit = unit[:restrict]
         scores = unit @ query
+        scores[~unit.any(axis=1)] = -np.inf  # all-zero rows have no direction
         # a query or excluded word outside the vocabulary (a subword vector) has no row
         rows = [self.row_of(w) for w in excluded]
         skip = [i for i in rows if i is not None and i < len(unit)]
         scores[skip] = -np.inf
-        take = min(k, len(scores) - len(skip))
+        take = min(k, int(np.isfinite(scores).sum()))
         if take <= 0:
             return []
         top = np.argpartition(-scores, take - 1)[:take]
@@ -353,6 +403,15 @@ class Vectors:
         a, b = self.vector(word_a), self.vector(word_b)
         denom = float(np.linalg.norm(a) * np.linalg.norm(b))
         return float(a @ b) / denom if denom else 0.0
+
+
+def _positive_int(value: Any, name: str) -> int:
+    """``value`` as an int >= 1: a UsageError for 0 or less, a TypeError for a non-integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise UsageError(f"{name} must be a positive integer, got {value}")
+    return int(value)
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:

@@ -392,6 +392,18 @@ def test_stale_index_is_refused_after_the_set_changes(home, lee):
     assert workspace.describe("lee", home)["indexes"][0]["stale"] is True
 
 
+def test_an_index_of_a_derived_set_is_not_taken_for_the_whole_set(home, lee):
+    """top/subset copied the store's fingerprint, so an index of 100 rows loaded silently
+    against the whole set and answered with wrong words."""
+    stored = _saved_set(home, lee)
+    small = stored.top(100)
+    assert "fingerprint" not in small.metadata
+    Index.build(small, "flat").save(home / "small")
+    with pytest.raises(StaleIndexError, match="holds 100 x .* the set given has 1762"):
+        Index.load(home / "small", "flat", vectors=stored)
+    assert len(Index.load(home / "small", "flat", vectors=small)) == 100
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_corrupt_index_file_gives_a_clear_error(home, lee, damage):
     stored = _saved_set(home, lee)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
+import embedkit
 from embedkit import Vectors
-from embedkit.errors import DimensionMismatchError, UnknownWordError, UsageError
+from embedkit.errors import DimensionMismatchError, StoreError, UnknownWordError, UsageError
 from embedkit.subwords import Subwords
 
 
@@ -76,8 +77,54 @@ def test_normalized_is_a_copy_with_unit_rows(lee):
 def test_zero_rows_stay_zero_and_never_match():
     v = Vectors(["a", "b", "zero"], np.array([[1, 0], [0.9, 0.1], [0, 0]], dtype=np.float32))
     assert np.all(v.normalized()["zero"] == 0)
-    assert v.most_similar("a", k=2)[0][0] == "b"
-    assert v.most_similar("a", k=2)[1][1] == 0.0
+    assert [w for w, _ in v.most_similar("a", k=2)] == ["b"]  # the zero row is no answer
+    with pytest.raises(UsageError, match="'zero' has an all-zero vector"):
+        v.most_similar("zero")
+    with pytest.raises(UsageError, match="NaN or infinity"):
+        v.most_similar(np.array([np.nan, 1.0]))
+
+
+def test_api_misuse_gets_clear_errors(lee):
+    _, v = lee
+    for bad_k in (2.5, "3", True):
+        with pytest.raises(TypeError, match="k must be a positive integer"):
+            v.most_similar("the", bad_k)
+    with pytest.raises(UsageError, match="restrict must be a positive integer, got -5"):
+        v.most_similar("the", 3, restrict=-5)  # it used to slice from the end
+    for query in (None, 123, ["the", "of"]):
+        with pytest.raises(TypeError, match="one word .str. or one vector"):
+            v.most_similar(query)
+    with pytest.raises(DimensionMismatchError, match="one vector, got an array of shape"):
+        v.most_similar(v.matrix[:2])
+    with pytest.raises(TypeError, match="a word must be a str, got int"):
+        v[0]
+    with pytest.raises(TypeError, match="subset takes a list of words"):
+        v.subset("the")
+    with pytest.raises(TypeError, match="exclude takes a list of words"):
+        v.most_similar("the", exclude="of")
+    with pytest.raises(IndexError, match="row -1 does not exist"):
+        v.rows([-1])
+    assert v.most_similar(v["the"], 3) == v.most_similar(v["the"][None, :], 3)  # (1, dim)
+
+
+def test_a_closed_store_is_a_clear_error_and_derived_sets_are_new_sets(tmp_path, lee):
+    _, v = lee
+    path = tmp_path / "lee.h5"
+    embedkit.save(v, path)
+    opened = embedkit.load(path)
+    derived = opened.top(50)
+    assert "fingerprint" in opened.metadata and "fingerprint" not in derived.metadata
+    assert "path" not in derived.metadata
+    assert "path" not in embedkit.load(path).leading_dims(5).metadata
+    opened.close()  # nothing loaded whole: rows come from the file
+    with pytest.raises(StoreError, match="was closed; load it again"):
+        opened["the"]
+    with pytest.raises(StoreError, match="was closed"):
+        _ = opened.matrix
+    kept = embedkit.load(path)
+    matrix = kept.matrix  # loaded before closing: stays usable
+    kept.close()
+    np.testing.assert_array_equal(kept["the"], matrix[kept.index("the")])
 
 
 def test_top_and_subset(lee):

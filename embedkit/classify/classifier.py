@@ -108,6 +108,7 @@ class ClassifierConfig:
     threads: int = 0
 
     def __post_init__(self) -> None:
+        check_model(self.model)
         if self.normalize not in NORMALIZATIONS:
             raise UsageError(f"unknown normalize {self.normalize!r}; valid: "
                              f"{', '.join(NORMALIZATIONS)}")
