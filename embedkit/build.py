@@ -374,13 +374,33 @@ def check_weighted(nonzero: int, pmi_cfg: PMIConfig) -> None:
 
 
 def train_word2vec(corpus: Any, **options: Any) -> Vectors:
-    """word2vec vectors trained by gensim; options as :func:`train_gensim`."""
-    return train_gensim("word2vec", corpus, **options)
+    """word2vec vectors trained by gensim on ``corpus`` (paths or a Corpus).
+
+    Options (keyword, see :func:`train_gensim`): ``tokenizer``, ``sg`` (True: skip-gram),
+    ``window`` (5), ``dim`` (100), ``epochs`` (5), ``min_count`` (5), ``max_vocab``,
+    ``negative`` (5), ``sample`` (1e-3), ``seed`` (0), ``workers`` (all cores; 1 gives
+    gensim's reproducible run).
+    """
+    return train_gensim("word2vec", corpus, **_known_options("train_word2vec", options))
 
 
 def train_fasttext(corpus: Any, **options: Any) -> Vectors:
-    """fastText vectors trained by gensim, with their subword tables (vectors for unknown words)."""
-    return train_gensim("fasttext", corpus, **options)
+    """fastText vectors trained by gensim, with their subword tables (vectors for unknown
+    words). Options as :func:`train_word2vec`, plus ``min_n`` (3), ``max_n`` (6) and
+    ``bucket`` (2,000,000): the character n-gram lengths and hash buckets."""
+    return train_gensim("fasttext", corpus, **_known_options("train_fasttext", options))
+
+
+def _known_options(caller: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` if :func:`train_gensim` takes them all, else a TypeError listing them."""
+    import inspect
+
+    valid = [p for p in inspect.signature(train_gensim).parameters if p not in ("model", "corpus")]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise TypeError(f"{caller}() got unknown option(s) {', '.join(unknown)}; "
+                        f"valid: {', '.join(valid)}")
+    return options
 
 
 def train_gensim(

@@ -156,3 +156,11 @@ def test_bad_seed_is_a_usage_error_before_reading(lee_docs):
             train_word2vec(iter(()), seed=seed)
     with pytest.raises(UsageError, match="seed must be a non-negative integer, got -1"):
         build_ppmi_svd(iter(()), seed=-1)
+
+
+def test_gensim_training_names_an_unknown_option(gensim_data):
+    from embedkit.build import train_word2vec
+
+    with pytest.raises(TypeError, match=r"train_word2vec\(\) got unknown option\(s\) dimension; "
+                                        r"valid: tokenizer, sg, window, dim"):
+        train_word2vec([gensim_data / "lee_background.cor"], dimension=10)  # before reading
