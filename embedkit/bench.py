@@ -244,8 +244,8 @@ def plan_methods(types: Sequence[str], peers: Sequence[str], size: int,
         if peer not in PEERS:
             raise UsageError(f"unknown peer {peer!r}; choose from {', '.join(PEERS)}")
         if not peer_available(peer):
-            skipped.append({"peer": peer, "reason": f"{peer} is not installed "
-                            "(pip install 'embedkit[bench]')"})
+            skipped.append({"peer": peer, "reason": f"{peer} is not installed (pip install "
+                            "-c constraints.txt -e '.[bench]' in the embedkit checkout)"})
             log.warning("skipping %s: not installed", peer)
             continue
         methods += peer_methods(peer, quick)

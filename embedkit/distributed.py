@@ -96,7 +96,7 @@ from embedkit.vocab import Vocabulary
 
 log = logging.getLogger("embedkit.distributed")
 
-INSTALL_HINT = "pip install 'embedkit[distributed]'"
+INSTALL_HINT = "pip install -c constraints.txt -e '.[distributed]' in the embedkit checkout"
 SVD_CHOICES = ("auto", "local", "cluster")
 _CLUSTER = re.compile(r"local:(\d+)")
 

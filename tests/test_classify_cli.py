@@ -275,7 +275,7 @@ def test_predict_drops_a_byte_order_mark_from_the_first_line(corpus, tmp_path):
 def test_without_torch_a_clear_error(corpus, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
     line = _error_line(run_cli("classify", "train", corpus, "-o", tmp_path / "m.pt"), 2)
-    assert "pip install 'embedkit[classify]'" in line
+    assert "pip install -c constraints.txt -e '.[classify]'" in line and "CPU torch" in line
     code = ("import sys; sys.modules['torch'] = None; import embedkit, embedkit.cli, "
             "embedkit.classify; from embedkit.classify.classifier import MODEL_NAMES; "
             "print(len(MODEL_NAMES))")

@@ -482,7 +482,7 @@ def test_a_file_whose_name_makes_it_test_data_says_so_when_trained_on(shared_dat
                        "pass this one as --test-data"):
         train_classifier(data, ClassifierConfig(model="bow-logreg"))
     (tmp_path / "x.dev.txt").write_text("pos good film\nneg bad film\n")
-    dev = read_dataset(tmp_path / "x.dev.txt")
+    dev = read_dataset(tmp_path / "x.dev.txt", layout="label-first")  # 2 lines: ambiguous
     assert set(dev.splits) == {"validation"}
     with pytest.raises(InputFormatError, match="own validation split"):
         train_classifier(dev, ClassifierConfig(model="bow-logreg"))
@@ -521,3 +521,16 @@ def test_several_files_mixed_layouts_and_bad_lists(gensim_data, tmp_path):
         read_dataset([])
     with pytest.raises(NotFoundError, match="missing.dev: no such file"):
         read_dataset([train, tmp_path / "missing.dev"])
+
+
+def test_a_short_plain_text_file_is_not_taken_for_labelled_lines(tmp_path):
+    """Two lines of prose: their first words ("a", "moving") were read as two labels and a
+    model was trained on two texts without a word."""
+    plain = tmp_path / "more_texts.txt"
+    plain.write_text("a dull mess\nmoving and sharp\n")
+    with pytest.raises(InputFormatError, match="cannot tell the layout.*pass --format"):
+        read_dataset(plain)
+    assert read_dataset(plain, layout="label-first").labels == [("a",), ("moving",)]
+    labelled = tmp_path / "few.txt"  # words as labels repeat: still detected
+    labelled.write_text("pos great fun\nneg dull\npos moving\n")
+    assert read_dataset(labelled).layout == "label-first"

@@ -6,7 +6,8 @@ classifier (one saved file) -> metrics``.
 
 Everything that needs PyTorch is imported lazily: ``import embedkit.classify`` and the
 dataset readers work without it; training a neural model without it raises a
-:class:`~embedkit.errors.UsageError` that says ``pip install 'embedkit[classify]'``.
+:class:`~embedkit.errors.UsageError` that says how to install the ``classify`` extra with
+the CPU torch pinned.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from types import ModuleType
 
 from embedkit.errors import UsageError
 
-INSTALL_HINT = "pip install 'embedkit[classify]'"
+INSTALL_HINT = ("pip install -c constraints.txt -e '.[classify]' in the embedkit checkout (the "
+                "constraints pin the CPU torch; unpinned, pip pulls a multi-GB CUDA build)")
 NETWORK_NAMES = ("flatten", "avgpool", "multihot", "rnn", "lstm", "gru", "birnn", "bilstm",
                  "bigru", "cnn")
 """The PyTorch models (:mod:`embedkit.classify.models`), named here so that checking a

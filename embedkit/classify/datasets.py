@@ -242,7 +242,9 @@ def _looks_label_first(heads: list[bytes]) -> bool:
     distinct = set(heads)
     if all(_INTEGER.fullmatch(h.decode("latin-1")) for h in heads) and len(distinct) <= 50:
         return len(heads) < 50 or len(distinct) <= len(heads) // 2
-    return len(distinct) <= max(2, min(50, len(heads) // 2))
+    # words as labels must repeat: a short plain-text file ("a dull mess", "moving and
+    # sharp") has as many first words as lines
+    return len(distinct) < len(heads) and len(distinct) <= max(2, min(50, len(heads) // 2))
 
 
 def _is_archive(path: Path) -> bool:
