@@ -288,6 +288,11 @@ class Corpus:
             return
         why = "; ".join(f"{name}: {reason}" for name, reason in self.stats.skipped[:3])
         where = ", ".join(self.paths[:3]) + (" ..." if len(self.paths) > 3 else "")
+        tag = self.config.document_tag
+        if self.stats.text_bytes and tag:  # most likely no element of that name
+            raise InputFormatError(
+                f"no documents with words in {where}: is there a <{tag}> element "
+                "(--document-tag)? Check the element name, else the tokeniser options")
         if self.stats.text_bytes:  # text was read: the tokeniser or the markup left nothing
             raise InputFormatError(
                 f"no words in the {human_bytes(self.stats.text_bytes)} of text read from "

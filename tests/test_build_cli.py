@@ -253,6 +253,14 @@ def test_document_tag_chooses_the_xml_documents(home, tmp_path):
     assert plain.exit_code == 0 and json.loads(plain.stdout)["documents"] == 2
 
 
+def test_a_document_tag_that_matches_nothing_is_named(home, tmp_path):
+    xml = tmp_path / "c.xml"
+    xml.write_text("<corpus><doc>alpha beta</doc><doc>gamma delta</doc></corpus>")
+    result = run_cli("build", "ppmi", xml, "--name", "t", "--document-tag", "nosuch",
+                     "--min-count", "1", "--dim", "1")
+    assert result.exit_code == 1 and "is there a <nosuch> element" in result.stderr
+
+
 @pytest.mark.parametrize("args", [("--format", "lines", "--document-tag", "doc"),
                                   ("--document-tag", " ")])
 def test_document_tag_misuse_is_a_usage_error(lee, home, args):

@@ -131,7 +131,8 @@ def run_all(
 ) -> None:
     """Run every benchmark script in benchmarks/ (import, corpus, build, search, classify,
     index, distributed: those that exist, each in its own process) and write
-    benchmarks/results/bench_<name>.json + .md. Exit code 1 if one failed.
+    benchmarks/results/bench_<name>.json + .md (bench_<name>_quick.* with --quick). Exit
+    code 1 if one failed.
 
     Example: embedkit bench all --quick
     """

@@ -18,6 +18,7 @@ import numpy as np
 from embedkit import progress
 from embedkit.formats.blocks import RawBlock, format_error
 from embedkit.formats.source import SourceFile
+from embedkit.units import plural
 
 log = logging.getLogger("embedkit.formats")
 
@@ -205,10 +206,10 @@ class Ingest:
             log.warning("%s: %d duplicate words dropped, the first row of each kept (first: %s)",
                         path, stats.duplicates_dropped, stats.examples["duplicate"])
         if stats.invalid_utf8_words:
-            log.warning("%s: %d words had invalid %s bytes (%d bytes replaced by U+FFFD; "
-                        "first at %s); pass --encoding if the file uses another encoding",
-                        path, stats.invalid_utf8_words, self.encoding, stats.replaced_bytes,
-                        stats.examples["invalid_utf8"])
+            log.warning("%s: %s had invalid %s bytes (%s replaced by U+FFFD; first at %s); "
+                        "pass --encoding if the file uses another encoding",
+                        path, plural(stats.invalid_utf8_words, "word"), self.encoding,
+                        plural(stats.replaced_bytes, "byte"), stats.examples["invalid_utf8"])
 
 
 def decode_replace(raw: bytes, encoding: str) -> tuple[str, int]:
