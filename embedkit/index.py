@@ -53,6 +53,7 @@ from embedkit.index_files import (
     check_target,
     index_path,
     read_manifest,
+    sample_signature,
 )
 from embedkit.index_params import (  # re-exported: the index API users import them from here
     DEFAULT_EF_CONSTRUCTION,
@@ -217,6 +218,8 @@ class Index:
             }.items() if v is not None},
             "query_params": query,
             "fingerprint": meta.get("fingerprint"),
+            "sample_signature": (sample_signature(vectors) if isinstance(vectors, Vectors)
+                                 else None),
             "set": Path(meta["path"]).parent.name if meta.get("path") else None,
             "size": int(size),
             "dim": int(dim),

@@ -7,10 +7,13 @@ An index whose manifest fingerprint differs from its set's is refused
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from embedkit.errors import NameExistsError, NotFoundError, StaleIndexError, StoreError, UsageError
 from embedkit.faiss_ops import first_line
@@ -93,6 +96,28 @@ def check_fresh(path: Path, manifest: dict[str, Any], vectors: Vectors | None) -
             f"index {path.stem!r} was built from another version of set {set_name!r}; "
             f"rebuild with `{rebuild_command(set_name, path.stem, manifest)}`"
         )
+    recorded = manifest.get("sample_signature")
+    if not (expected and actual) and vectors is not None and recorded \
+            and recorded != sample_signature(vectors):  # no fingerprints to compare
+        raise StaleIndexError(
+            f"index {path.stem!r} was built from another set of {len(vectors)} words (its "
+            "words or vectors differ from the set given); pass the set it was built from, "
+            "or build an index of this one")
+
+
+def sample_signature(vectors: Vectors, samples: int = 64) -> str:
+    """SHA-256 of the words and the unit rows (to 4 decimals) at ``samples`` evenly spaced
+    positions: cheap to recompute, so an index can tell its set from another of the same
+    size even when neither has a store fingerprint (an in-memory or derived set)."""
+    n = len(vectors)
+    ids = np.unique(np.linspace(0, n - 1, min(n, samples)).astype(np.int64)) if n else \
+        np.empty(0, np.int64)
+    rows = vectors.rows(ids).astype(np.float64)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit = np.round(np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0), 4)
+    digest = hashlib.sha256("\0".join(vectors.words[i] for i in ids).encode("utf-8"))
+    digest.update((unit + 0.0).tobytes())  # + 0.0: -0.0 and 0.0 hash alike
+    return digest.hexdigest()
 
 
 def check_size(path: Path, manifest: dict[str, Any]) -> None:

@@ -402,6 +402,13 @@ def test_an_index_of_a_derived_set_is_not_taken_for_the_whole_set(home, lee):
     with pytest.raises(StaleIndexError, match="holds 100 x .* the set given has 1762"):
         Index.load(home / "small", "flat", vectors=stored)
     assert len(Index.load(home / "small", "flat", vectors=small)) == 100
+    # the same size, other words or rows, no fingerprint on either side: the sampled
+    # words and rows tell them apart
+    reordered = stored.subset(list(stored.words)[::-1])
+    Index.build(reordered, "flat").save(home / "reordered")
+    with pytest.raises(StaleIndexError, match="built from another set of 1762 words"):
+        Index.load(home / "reordered", "flat", vectors=stored)
+    assert len(Index.load(home / "reordered", "flat", vectors=reordered.normalized())) == 1762
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
