@@ -31,7 +31,7 @@ from scipy import stats
 from embedkit.errors import InputFormatError, UsageError
 from embedkit.query import analogy_search, check_method
 from embedkit.textfile import read_utf8
-from embedkit.vectors import Vectors, unit_rows
+from embedkit.vectors import Vectors, require_vectors, unit_rows
 
 log = logging.getLogger("embedkit.evaluate")
 
@@ -188,6 +188,7 @@ def evaluate_pairs(vectors: Vectors, path: str | Path, restrict: int | None = PA
     Returns ``{name, path, spearman, pearson, pairs, found, oov, coverage}``: ``pairs``
     valid lines, ``found`` pairs with both words known, ``coverage`` = found / pairs.
     """
+    require_vectors(vectors, "evaluate_pairs")
     pairs, invalid = read_pairs(path)
     _warn_invalid(path, invalid, "word pair lines (word word score)")
     ok = known_words(vectors, restrict, case_insensitive)
@@ -244,6 +245,7 @@ def evaluate_analogies(vectors: Vectors, path: str | Path, restrict: int | None 
     ``questions`` (valid lines), ``oov`` (questions with an unknown word) and ``coverage``.
     """
     method = check_method(method)
+    require_vectors(vectors, "evaluate_analogies")
     sections, invalid = _read_analogies(path)
     if not any(s.questions for s in sections):
         raise InputFormatError(f"no analogy questions (lines of 4 words: a b c d) in the file "

@@ -69,7 +69,7 @@ from embedkit.index_params import (  # re-exported: the index API users import t
     factory_string,
     positive,
 )
-from embedkit.vectors import Vectors, unit_rows
+from embedkit.vectors import Vectors, require_vectors, unit_rows
 
 __all__ = ["DEFAULT_EF_CONSTRUCTION", "DEFAULT_EF_SEARCH", "DEFAULT_M", "TYPES", "Index",
            "Neighbours", "atomic_write_bytes", "build_threads", "check_target", "default_name",
@@ -185,6 +185,8 @@ class Index:
         seed : int, for the training sample (IVF, PQ).
         threads : int, OpenMP threads (default: :func:`build_threads`).
         """
+        if isinstance(vectors, (str, os.PathLike)):
+            require_vectors(vectors, "Index.build")  # a TypeError saying how to open it
         matrix = vectors.matrix if isinstance(vectors, Vectors) else np.asarray(vectors)
         if matrix.ndim != 2 or matrix.shape[0] == 0:
             raise DimensionMismatchError(f"cannot index an empty or non 2-D matrix {matrix.shape}")

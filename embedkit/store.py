@@ -35,7 +35,7 @@ from embedkit.atomic import AtomicFile
 from embedkit.atomic import fsync_path as _fsync_path  # noqa: F401 - used by formats.export
 from embedkit.errors import DimensionMismatchError, StoreError
 from embedkit.subwords import Subwords
-from embedkit.vectors import Vectors
+from embedkit.vectors import Vectors, require_vectors
 
 FORMAT = "embedkit"
 FORMAT_VERSION = 1
@@ -158,6 +158,7 @@ class StoreWriter:
 
 def save(vectors: Vectors, path: str | os.PathLike, block_rows: int = 65536) -> Path:
     """Write ``vectors`` to ``path`` atomically (rows streamed block by block)."""
+    require_vectors(vectors, "save")
     with StoreWriter(path, vectors.dim, len(vectors)) as writer:
         for start in range(0, len(vectors), block_rows):
             ids = np.arange(start, min(start + block_rows, len(vectors)))

@@ -10,6 +10,7 @@ FAISS index is tested against.
 from __future__ import annotations
 
 import difflib
+import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -403,6 +404,15 @@ class Vectors:
         a, b = self.vector(word_a), self.vector(word_b)
         denom = float(np.linalg.norm(a) * np.linalg.norm(b))
         return float(a @ b) / denom if denom else 0.0
+
+
+def require_vectors(value: Any, what: str) -> Vectors:
+    """``value`` if it is a :class:`Vectors`, else a TypeError saying how to get one."""
+    if not isinstance(value, Vectors):
+        hint = (" (open a store with embedkit.load(path) or embedkit.workspace.open_set(name))"
+                if isinstance(value, (str, os.PathLike)) else "")
+        raise TypeError(f"{what} takes a Vectors, got {type(value).__name__}{hint}")
+    return value
 
 
 def _positive_int(value: Any, name: str) -> int:

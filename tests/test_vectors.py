@@ -215,3 +215,28 @@ def test_most_similar_of_an_unknown_word_uses_its_subword_vector(gensim_data, le
     _, plain = lee
     word = plain.words[10]
     assert plain.most_similar(word, k=3, exclude=["notaword"]) == plain.most_similar(word, 3)
+
+
+def test_a_path_or_array_where_a_set_is_expected_says_how_to_open_it(tmp_path, lee,
+                                                                      gensim_data):
+    from embedkit.classify.classifier import ClassifierConfig, train_classifier
+    from embedkit.evaluate import evaluate_analogies, evaluate_pairs
+    from embedkit.index import Index
+
+    _, v = lee
+    calls = {
+        "save": lambda x: embedkit.save(x, tmp_path / "x.h5"),
+        "evaluate_pairs": lambda x: evaluate_pairs(x, gensim_data / "wordsim353.tsv"),
+        "evaluate_analogies": lambda x: evaluate_analogies(x, gensim_data / "questions-words.txt"),
+        "Index.build": lambda x: Index.build(x),
+        "train_classifier": lambda x: train_classifier(
+            [("good", "pos")], ClassifierConfig(model="bow-logreg"), x),
+    }
+    for name, call in calls.items():
+        with pytest.raises(TypeError, match=r"takes (a Vectors|LabelledTexts).*(embedkit\.load|"
+                                            r"read_dataset)"):
+            call("lee.h5")
+            pytest.fail(f"{name} accepted a path")
+    with pytest.raises(TypeError, match="save takes a Vectors, got ndarray"):
+        embedkit.save(v.matrix, tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()

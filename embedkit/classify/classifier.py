@@ -37,6 +37,7 @@ from embedkit.classify.datasets import LabelledTexts
 from embedkit.classify.metrics import majority_accuracy, multi_label_metrics, single_label_metrics
 from embedkit.classify.train_config import TrainConfig
 from embedkit.errors import DimensionOptionError, InputFormatError, StoreError, UsageError
+from embedkit.vectors import require_vectors
 
 log = logging.getLogger("embedkit.classify")
 FORMAT = "embedkit.classifier"
@@ -357,6 +358,11 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
         split of ``data``.
     """
     check_model(config.model)
+    if not isinstance(data, LabelledTexts):
+        raise TypeError(f"train_classifier takes LabelledTexts (embedkit.classify.read_dataset"
+                        f"(path)), got {type(data).__name__}")
+    if vectors is not None:
+        require_vectors(vectors, "train_classifier(vectors=...)")
     require("torch")  # saving needs it too: fail before the slow steps
     vectors = _leading_dims(config, vectors)
     _check_dimension(config, vectors)
