@@ -302,8 +302,15 @@ class Vectors:
         """
         if oov not in ("zeros", "random"):
             raise UsageError(f"oov must be 'zeros' or 'random', got {oov!r}")
+        if isinstance(word_index, str):
+            raise TypeError(f"word_index is a mapping or a list of words, got the str "
+                            f"{word_index!r}")
         if not isinstance(word_index, Mapping):
             word_index = {w: i for i, w in enumerate(word_index)}
+        bad = next((i for i in word_index.values() if isinstance(i, bool)
+                    or not isinstance(i, (int, np.integer)) or i < 0), None)
+        if bad is not None:
+            raise UsageError(f"word_index rows must be integers >= 0, got {bad!r}")
         size = max(word_index.values(), default=-1) + 1
         out = np.zeros((size, self.dim), dtype=np.float32)
         known = [(w, i) for w, i in word_index.items() if w in self.key_to_index]

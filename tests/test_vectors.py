@@ -240,3 +240,11 @@ def test_a_path_or_array_where_a_set_is_expected_says_how_to_open_it(tmp_path, l
     with pytest.raises(TypeError, match="save takes a Vectors, got ndarray"):
         embedkit.save(v.matrix, tmp_path / "x.h5")
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_embedding_matrix_refuses_a_str_and_negative_rows(lee):
+    _, v = lee
+    with pytest.raises(TypeError, match="got the str 'the'"):
+        v.embedding_matrix("the")  # it used to take the letters t, h, e as words
+    with pytest.raises(UsageError, match="integers >= 0, got -1"):
+        v.embedding_matrix({"the": -1})
