@@ -166,8 +166,9 @@ def check_tunable(factory: str, name: str) -> None:
 
 
 def _untunable(name: str, factory: str) -> str:
-    return (f"index {name!r} ({factory}) has no search parameter to tune (only HNSW efSearch, "
-            "IVF nprobe and a re-ranking index's k_factor are); it always searches the same way")
+    return (f"index {name!r} ({factory}) has no search parameter to tune (only HNSW efSearch and "
+            "IVF nprobe are, with a re-ranking index's k_factor tuned beside them); it always "
+            "searches the same way")
 
 
 def search_parameter(index: Index, k: int = 10) -> tuple[str, list[int]]:
