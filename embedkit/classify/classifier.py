@@ -536,8 +536,6 @@ def _refit(everything: LabelledTexts, config: ClassifierConfig, labels: pp.Label
     return classifier, coverage, {"epochs": epochs, "texts": len(everything)}
 
 
-
-
 def _fit_baseline(config, vocab, labels, train, train_tokens):
     from embedkit.classify.train import History
 
