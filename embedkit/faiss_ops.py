@@ -41,7 +41,6 @@ def make_index(fstring: str, dim: int) -> faiss.Index:
                          f"{first_line(err)}{hint}") from None
 
 
-
 def set_build_params(index: faiss.Index, ef_construction: int) -> None:
     hnsw = find(index, faiss.IndexHNSW)
     if hnsw is not None:

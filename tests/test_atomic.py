@@ -146,7 +146,6 @@ def test_folder_refusing_files_names_the_users_path(tmp_path, monkeypatch, missi
     assert os.listdir(tmp_path) == []
 
 
-
 def test_a_signal_during_create_or_rename_is_raised_after_the_step(tmp_path):
     """With the CLI's handler installed, SIGTERM inside deferred_signals() is raised when the
     block ends, so a temporary file is never created without being registered, nor renamed

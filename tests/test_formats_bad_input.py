@@ -366,7 +366,6 @@ def test_fasttext_format_mistakes_are_named(gensim_data, tmp_path, home):
                  "leave out --format", format="fasttext-bin", home=home)
 
 
-
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("cut", [503, 505, 506, 2000, 20_000])
 def test_fasttext_bin_cut_inside_its_vocabulary_fails_fast(tmp_path, gensim_data, home, cut):
