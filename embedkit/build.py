@@ -343,9 +343,12 @@ def _check_dim(dim: int, size: int, min_count: int | None, max_vocab: int | None
     elif min_count is not None:
         limit, fix = f" with min_count={min_count}", "lower --min-count"
     elif what.startswith("documents"):
-        limit, fix = "", "cut the text into more documents (--format lines or paragraphs)"
+        limit, fix = "", ("cut the text into more documents (--format lines: one per line; "
+                      "--format paragraphs: one per block between blank lines)")
     else:
         limit, fix = "", "use a larger corpus"
+    if size == 1:  # "1 document", "1 distinct word"
+        what = what.replace("documents", "document", 1).replace("words", "word", 1)
     raise EmbedkitError(
         f"cannot build {dim}-dimensional vectors from {size} {what}{limit}: the SVD allows "
         f"at most {max(size - 1, 0)} dimensions; lower --dim or {fix}")

@@ -218,6 +218,7 @@ class Corpus:
         self.config = config
         self.files: list[CorpusFile] = expand_paths(self.paths, config.glob, config.exclude)
         self.stats = CorpusStats()
+        self._tag_warned = False
 
     def __repr__(self) -> str:
         return (f"Corpus({len(self.files)} file(s), {self.total_bytes:,} bytes, "
@@ -325,6 +326,17 @@ class Corpus:
                     zlib.error, InputFormatError) as exc:
                 self._fault(name, _reason(exc), kept)
             stats.input_bytes = counter[0]
+        self._warn_unused_tag()
+
+    def _warn_unused_tag(self) -> None:
+        """Say once when a document tag was given but no file was read as XML or SGML."""
+        tag, formats = self.config.document_tag, self.stats.formats
+        if not tag or not formats or {"xml", "sgml"} & set(formats) or self._tag_warned:
+            return
+        self._tag_warned = True
+        log.warning("document tag <%s> (--document-tag) was not used: no file was read as "
+                    "XML or SGML (read as %s); give --format xml or sgml if they are", tag,
+                    ", ".join(sorted(formats)))
 
     def _fault(self, name: str, reason: str, kept: int) -> None:
         """A file that failed to read: skipped, or read in part when pieces of it were

@@ -99,8 +99,8 @@ def test_a_shift_that_zeroes_every_weight_is_an_error(lee, home):
 
 def test_document_context_on_one_document_says_to_cut_the_text(lee, home):
     result = run_cli("build", "ppmi", lee, "--name", "x", "--context", "document", "--dim", "2")
-    assert result.exit_code == 1 and "from 1 documents (--context document)" in result.stderr
-    assert "--format lines or paragraphs" in result.stderr and "shift" not in result.stderr
+    assert result.exit_code == 1 and "from 1 document (--context document)" in result.stderr
+    assert "--format lines: one per line" in result.stderr and "shift" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (home / "x").exists()
 
 
@@ -259,6 +259,16 @@ def test_a_document_tag_that_matches_nothing_is_named(home, tmp_path):
     result = run_cli("build", "ppmi", xml, "--name", "t", "--document-tag", "nosuch",
                      "--min-count", "1", "--dim", "1")
     assert result.exit_code == 1 and "is there a <nosuch> element" in result.stderr
+
+
+def test_a_document_tag_on_plain_text_is_said_to_be_unused(home, lee):
+    """With --format auto on a .cor/.txt file the tag cannot apply: the build goes on and
+    says once that it was not used (it used to be silently ignored)."""
+    result = run_cli("build", "ppmi", lee, "--name", "t", "--document-tag", "doc",
+                     "--min-count", "5", "--dim", "2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("document tag <doc> (--document-tag) was not used") == 1
+    assert "read as" in result.stderr
 
 
 @pytest.mark.parametrize("args", [("--format", "lines", "--document-tag", "doc"),

@@ -159,7 +159,7 @@ def test_too_few_documents_for_dim_names_the_documents(client, gensim_data, svd)
     single = str(pytest.raises(EmbedkitError, build.build_ppmi_svd, corpus,
                                context="document", dim=20, min_count=1).value)
     assert str(raised.value) == single  # the single-machine message, naming the documents
-    assert "1 documents (--context document)" in single
+    assert "1 document (--context document)" in single
 
 
 def test_imdb_archive_member_groups(client, shared_data):

@@ -210,6 +210,9 @@ def predict(
 ) -> None:
     """Predict the label(s) of texts: label, probability and text per line.
 
+    Multi-label models print the labels with probability over 0.5 joined by commas (an empty
+    column when none is) and the highest probability.
+
     Example: embedkit classify predict m.pt "a gripping, funny film" --json
     """
     from embedkit.classify.run import predict_texts, read_texts
