@@ -303,6 +303,15 @@ def test_test_data_keeps_the_datas_own_test_split_out_of_training(corpus, tmp_pa
     same = run_cli("classify", "train", corpus, "--test-data", corpus, "--model", "bow-logreg",
                    "-o", tmp_path / "s.pt")
     assert same.exit_code == 0 and "the training data itself" in same.stderr
+    # a --test-data set with its own train/test split is scored on its test split, the
+    # texts `classify evaluate` scores by default (it was scored whole)
+    whole = run_cli("classify", "train", corpus, "--test-data", data, "--model", "bow-logreg",
+                    "--validation", "0", "-o", tmp_path / "w.pt", "--json")
+    assert whole.exit_code == 0, whole.stderr
+    assert json.loads(whole.stdout)["sizes"]["test"] == 50
+    assert "scoring its own test split (50 of 200 texts)" in whole.stderr
+    evaluated = run_cli("classify", "evaluate", tmp_path / "w.pt", data, "--json")
+    assert json.loads(evaluated.stdout)["accuracy"] == json.loads(whole.stdout)["test"]["accuracy"]
 
 
 def test_a_diverging_run_is_an_error_and_saves_nothing(corpus, tmp_path):

@@ -355,7 +355,7 @@ def train_classifier(data: LabelledTexts, config: ClassifierConfig = ClassifierC
     vectors : a :class:`~embedkit.Vectors` the embedding layer starts from, or None
         (random embedding of ``embedding_dim``).
     test_data : a separate test set (e.g. ``stsa.binary.test``), used instead of a test
-        split of ``data``.
+        split of ``data``; only its own test split when it has one (an aclImdb archive).
     """
     check_model(config.model)
     if not isinstance(data, LabelledTexts):
@@ -507,6 +507,7 @@ def _split(data, config, test_data) -> tuple[dict[str, LabelledTexts], dict[str,
                  len(set(data.groups)))
     parts = {name: data.subset(ids[name]) for name in ("train", "validation", "test")}
     if test_data is not None:
+        test_data = _own_test_split(test_data)
         if len(ids["test"]):
             log.warning("%s: its own test split (%d texts) is left out of training; the "
                         "--test-data texts are the test set", data.source or "the data",
@@ -516,6 +517,17 @@ def _split(data, config, test_data) -> tuple[dict[str, LabelledTexts], dict[str,
                         "texts the model was trained on")
         parts["test"] = test_data
     return parts, ids
+
+
+def _own_test_split(test_data: LabelledTexts) -> LabelledTexts:
+    """The test split of a --test-data set that has its own (an aclImdb archive: its
+    ``test/`` folders), as ``classify evaluate`` scores it; else all of it."""
+    if not test_data.has_split("test") or set(test_data.splits) == {"test"}:
+        return test_data
+    ids = [i for i, split in enumerate(test_data.splits) if split == "test"]
+    log.warning("%s: scoring its own test split (%d of %d texts), as `classify evaluate` "
+                "does", test_data.source or "--test-data", len(ids), len(test_data))
+    return test_data.subset(ids)
 
 
 def _refit(everything: LabelledTexts, config: ClassifierConfig, labels: pp.Labels,

@@ -104,7 +104,9 @@ def train(
     group_split: bool = typer.Option(True, help="Draw the held-out fractions by group where "
                                      "the data names groups (aclImdb: the film of each "
                                      "review, from urls_*.txt), so no film is on both sides."),
-    test_data: str = typer.Option(None, help="A separate test file in the same format."),
+    test_data: str = typer.Option(None, help="A separate test set in the same format (only "
+                                  "its own test split when it has one, as in an aclImdb "
+                                  "archive)."),
     seed: int = typer.Option(0, help="Seed of the split, the initial weights and batches."),
     threads: int = typer.Option(0, show_default=False,
                                 help="PyTorch threads [default: one per core]."),
