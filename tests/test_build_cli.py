@@ -289,3 +289,15 @@ def test_apostrophes_split_reaches_the_vocabulary_and_provenance(home, tmp_path)
         assert vectors.metadata["params"]["tokenizer"]["apostrophes"] == "split"
     bad = run_cli("build", "word2vec", text, "--name", "x", "--apostrophes", "drop")
     assert bad.exit_code == 2 and "unknown apostrophes option 'drop'" in bad.stderr
+
+
+def test_an_empty_corpus_path_is_a_usage_error_not_the_current_folder(home, tmp_path,
+                                                                       monkeypatch):
+    """'' was read as '.', so the build silently read every file of the current folder."""
+    (tmp_path / "here.txt").write_text("words of the current folder, not a corpus\n" * 50)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("build", "ppmi", "", "--name", "x", "--dim", "2", "--min-count", "1")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == ("Error: Invalid value for 'corpus': is empty; give a path "
+                             "(see 'embedkit build ppmi --help')\n")
+    assert not (home / "x").exists()

@@ -414,3 +414,33 @@ def test_several_files_give_their_own_splits(corpus, tmp_path):
         assert again["n"] == 40 and again["accuracy"] == report["test"]["accuracy"]
     twice = run_cli("classify", "train", files[0], files[0], "-o", tmp_path / "x.pt")
     assert "given twice" in _error_line(twice, 2) and not (tmp_path / "x.pt").exists()
+
+
+@pytest.mark.parametrize("option", ["--lr", "--C", "--clip-norm", "--time-budget", "--average"])
+def test_non_finite_numbers_are_usage_errors(corpus, tmp_path, option):
+    """--lr nan and --C nan crashed in torch / scikit-learn with a traceback; --lr inf and
+    --clip-norm nan saved a model whose weights are not finite."""
+    out = tmp_path / "m.pt"
+    for value in ("nan", "inf"):
+        result = run_cli("classify", "train", corpus, "--model", "avgpool", *FAST, option,
+                         value, "-o", out)
+        line = _error_line(result, 2)
+        assert (f"{option} must be a finite number, got {value}" in line if option != "--average"
+                else f"average must be in [0, 1), got {value} (--average)" in line)
+        assert not out.exists() and "epoch" not in result.stderr
+
+
+def test_empty_paths_are_usage_errors_before_any_work(corpus, tmp_path, monkeypatch):
+    """'' meant the current folder (evaluate read it as a dataset) or was ignored (--history),
+    and an empty -o failed only after training."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "m.pt"
+    for args, where in (([corpus, "-o", ""], "'--output' / '-o'"),
+                        ([corpus, "-o", out, "--history", ""], "'--history'"),
+                        ([corpus, "-o", out, "--test-data", ""], "'--test-data'")):
+        result = run_cli("classify", "train", *args, "--model", "bow-logreg")
+        assert f"Invalid value for {where}: is empty" in _error_line(result, 2)
+        assert "no epochs to choose" not in result.stderr and not out.exists()
+    run_cli("classify", "train", corpus, "--model", "bow-logreg", "-o", out)
+    line = _error_line(run_cli("classify", "evaluate", out, ""), 2)
+    assert "Invalid value for 'data': is empty" in line

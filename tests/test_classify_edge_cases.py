@@ -13,7 +13,7 @@ import pytest
 
 from embedkit.classify.classifier import ClassifierConfig, held_out_ids
 from embedkit.classify.datasets import read_dataset
-from embedkit.errors import InputFormatError
+from embedkit.errors import InputFormatError, UsageError
 from tests.cli_helpers import Result, run_cli
 
 FAST = ["--maxlen", "20", "--units", "8", "--epochs", "1", "--threads", "1"]
@@ -136,3 +136,11 @@ def test_predict_an_empty_file_or_stdin_names_it(tmp_path, gensim_data):
     assert "empty.txt: empty: no lines to classify" in line
     line = _error_line(run_cli("classify", "predict", model, "--file", "-", input=""), 1)
     assert line.startswith("Error: standard input: empty")
+
+
+@pytest.mark.parametrize("option", ["lr", "clip_norm", "time_budget", "C"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_the_python_configs_refuse_non_finite_numbers(option, value):
+    """ClassifierConfig(lr=inf) was accepted and trained a model of NaN weights."""
+    with pytest.raises(UsageError, match="must be a finite number"):
+        ClassifierConfig(model="avgpool", **{option: value})

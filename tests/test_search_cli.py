@@ -336,3 +336,20 @@ def test_target_recall_on_a_set_too_small_to_hold_words_out(home):
     result = run_cli("index", "ten", "--type", "hnsw", "--target-recall", "0.9")
     _one_error_line(result, 2, "too few non-zero rows (10) to hold some out for tuning recall@10")
     assert not (home / "ten" / "hnsw.faiss").exists()
+
+
+def test_empty_file_names_are_usage_errors(lee, tmp_path, monkeypatch):
+    """'' was read as '.': '.: no such benchmark file' (exit 1), '. is not a regular file'."""
+    monkeypatch.chdir(tmp_path)
+    for args, where in ((["evaluate", "lee", "--pairs", ""], "'--pairs'"),
+                        (["plot", "lee", lee.words[5], "-o", ""], "'--out' / '-o'"),
+                        (["export", "lee", "", "-f", "glove"], "'file'")):
+        _one_error_line(run_cli(*args), 2, f"Invalid value for {where}: is empty; give a path")
+
+
+def test_index_takes_a_store_path_as_its_help_says(lee, home):
+    """The help said 'Set name in the workspace.' only, though a .h5 path works as in the
+    other commands."""
+    assert "or a path to a .h5 store" in run_cli("index", "--help").stdout
+    _json(run_cli("index", str(home / "lee" / "vectors.h5"), "--json"))
+    assert (home / "lee" / "flat.faiss").exists()

@@ -254,3 +254,11 @@ def test_a_set_name_read_as_a_store_path_is_refused(home, gensim_data, name):
     assert not (home / name).exists()
     with pytest.raises(UsageError):
         workspace.target_path(name, home)
+
+
+def test_an_empty_home_is_a_usage_error(glove_set):
+    """--home '' silently fell back to $EMBEDKIT_HOME or ./indexes."""
+    result = run_cli("list", "--home", "")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("Error: Invalid value for '--home': is empty; give a path "
+                             "(see 'embedkit list --help')\n")

@@ -3,6 +3,7 @@ so that a bad option is refused before any data is read or any heavy import is m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from embedkit.errors import UsageError
@@ -35,6 +36,10 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
                                  f"(--{name.replace('_', '-')})")
+        for name in ("lr", "clip_norm", "time_budget"):
+            if not math.isfinite(getattr(self, name)):  # NaN/inf crash torch or train NaNs
+                raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got "
+                                 f"{getattr(self, name)}")
         if self.lr <= 0:
             raise UsageError(f"lr must be > 0, got {self.lr} (--lr)")
         if not 0.0 <= self.average < 1.0:

@@ -6,7 +6,7 @@ import re
 
 import typer
 
-from embedkit.cli.common import emit_json, emit_table, home_option, json_option, report
+from embedkit.cli.common import emit_json, emit_table, home_option, json_option, not_empty, report
 from embedkit.errors import UsageError
 from embedkit.index_params import TYPES
 
@@ -67,7 +67,7 @@ def _sizes(text: str) -> list[int | None]:
 def index(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
     out: str = typer.Option(..., "--out", "-o", help="Folder for results.json, results.md, "
-                            "recall_qps.png and scaling.png."),
+                            "recall_qps.png and scaling.png.", callback=not_empty),
     queries: int = typer.Option(1000, "--queries", help="Held-out query words (removed from "
                                 "the indexed set; their vectors are the queries)."),
     k: int = typer.Option(10, "--k", "-k", help="Neighbours per query (recall@1 and recall@k)."),
@@ -126,7 +126,7 @@ def run_all(
     quick: bool = typer.Option(False, "--quick", help="Tiny data, seconds per benchmark."),
     out: str = typer.Option(None, "--out", "-o",
                             help="Also copy the results into this folder [default: they are "
-                                 "only in benchmarks/results]."),
+                                 "only in benchmarks/results].", callback=not_empty),
     as_json: bool = json_option(),
 ) -> None:
     """Run every benchmark script in benchmarks/ (import, corpus, build, search, classify,

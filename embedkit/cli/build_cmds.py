@@ -7,13 +7,19 @@ only once the new store is complete).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from embedkit import store, workspace
-from embedkit.cli.common import emit_json, emit_table, home_option, json_option, report
+from embedkit.cli.common import (
+    emit_json,
+    emit_table,
+    home_option,
+    json_option,
+    not_empty,
+    report,
+)
 from embedkit.errors import UsageError
 from embedkit.tokens import TokenizerConfig
 
@@ -26,7 +32,7 @@ app = typer.Typer(
 # -- options shared by the three builders -------------------------------------------------
 CORPUS_ARG = typer.Argument(
     ..., help="Text files, folders (read recursively), .gz/.bz2/.xz files or tar/zip archives.",
-    show_default=False)
+    show_default=False, callback=not_empty)
 NAME_OPT = typer.Option(..., "--name", "-n", help="Name of the new set in the workspace.",
                         show_default=False)
 FORCE_OPT = typer.Option(False, "--force", help="Replace an existing set of that name (the old "
@@ -74,8 +80,8 @@ def apostrophes_option() -> Any:
                         "split (l'été -> l, été: French/Italian elisions).")
 
 
-def _corpus(paths: list[Path], options: dict[str, Any]) -> Any:
-    return _build().open_corpus([str(p) for p in paths], **options)
+def _corpus(paths: list[str], options: dict[str, Any]) -> Any:
+    return _build().open_corpus(list(paths), **options)
 
 
 def _save(vectors, name: str, home: str | None, force: bool, as_json: bool) -> None:
@@ -94,7 +100,7 @@ def _save(vectors, name: str, home: str | None, force: bool, as_json: bool) -> N
 @app.command("ppmi")
 def ppmi(
     ctx: typer.Context,
-    corpus: list[Path] = CORPUS_ARG,
+    corpus: list[str] = CORPUS_ARG,
     name: str = NAME_OPT,
     window: int = typer.Option(None, help="Context words on each side (K) [default: 5; "
                                "levy2015/lecture presets: 2].",
@@ -192,7 +198,7 @@ def _refuse_given(ctx: typer.Context, params: tuple[str, ...], scope: str,
 def _gensim_command(model: str):
     def command(
         ctx: typer.Context,
-        corpus: list[Path] = CORPUS_ARG,
+        corpus: list[str] = CORPUS_ARG,
         name: str = NAME_OPT,
         sg: bool = typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW."),
         window: int = typer.Option(5, help="Context words on each side."),

@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, json_option
+from embedkit.cli.common import (
+    emit_json,
+    emit_table,
+    emit_tsv,
+    home_option,
+    json_option,
+    not_empty,
+)
 
 FORMAT_HELP = "Dataset layout: auto, folders, fasttext, label-first, table or reuters."
 
@@ -36,8 +43,10 @@ def _one_or_many(data: list[str]) -> str | list[str]:
 def train(
     data: list[str] = typer.Argument(..., help="Labelled texts: a file, folder or .tar.gz/"
                                      ".zip archive (see --format), or several files whose "
-                                     "names give their splits (x.train x.dev x.test)."),
-    output: str = typer.Option(..., "--output", "-o", help="Model file to write (.pt)."),
+                                     "names give their splits (x.train x.dev x.test).",
+                                     callback=not_empty),
+    output: str = typer.Option(..., "--output", "-o", help="Model file to write (.pt).",
+                               callback=not_empty),
     model: str = typer.Option("lstm", help="flatten, avgpool, multihot, rnn, lstm, gru, birnn, "
                               "bilstm, bigru, cnn, bow-logreg, tfidf-logreg or "
                               "tfidf-sklearn-logreg."),
@@ -106,7 +115,7 @@ def train(
                                      "review, from urls_*.txt), so no film is on both sides."),
     test_data: str = typer.Option(None, help="A separate test set in the same format (only "
                                   "its own test split when it has one, as in an aclImdb "
-                                  "archive)."),
+                                  "archive) [default: none].", callback=not_empty),
     seed: int = typer.Option(0, help="Seed of the split, the initial weights and batches."),
     threads: int = typer.Option(0, show_default=False,
                                 help="PyTorch threads [default: one per core]."),
@@ -116,8 +125,10 @@ def train(
     delimiter: str = DELIMITER_OPT,
     encoding: str = ENCODING_OPT,
     lowercase: bool = typer.Option(True, "--lowercase/--keep-case", help="Lower-case tokens."),
-    history: str = typer.Option(None, help="Write the per-epoch history as JSON here."),
-    plot: str = typer.Option(None, help="Plot loss/accuracy curves to this PNG."),
+    history: str = typer.Option(None, help="Write the per-epoch history as JSON here "
+                                "[default: not written].", callback=not_empty),
+    plot: str = typer.Option(None, help="Plot loss/accuracy curves to this PNG "
+                             "[default: no plot].", callback=not_empty),
     as_json: bool = json_option(),
 ) -> None:
     """Train a classifier and save it (vocabulary, preprocessing, labels, weights) in one file.
@@ -168,9 +179,11 @@ def _metric_rows(rows: list[list[Any]], metrics: dict[str, Any]) -> None:
 
 
 def evaluate(
-    model: str = typer.Argument(..., help="Model file written by `classify train`."),
+    model: str = typer.Argument(..., help="Model file written by `classify train`.",
+                                callback=not_empty),
     data: list[str] = typer.Argument(..., help="Labelled texts (same layouts as for "
-                                     "training; several files are joined)."),
+                                     "training; several files are joined).",
+                                     callback=not_empty),
     split: str = typer.Option("test", help="test (the data's test split, else everything), "
                               "all, train or validation."),
     fmt: str = FORMAT_OPT,
@@ -201,11 +214,12 @@ def evaluate(
 
 
 def predict(
-    model: str = typer.Argument(..., help="Model file written by `classify train`."),
+    model: str = typer.Argument(..., help="Model file written by `classify train`.",
+                                callback=not_empty),
     texts: list[str] = typer.Argument(None, help="Texts to classify."),
     file: str = typer.Option(None, "--file", "-f", help="Classify each line of this file "
                             "(- reads standard input); one prediction per line, blank "
-                            "lines included."),
+                            "lines included [default: none].", callback=not_empty),
     encoding: str = typer.Option("utf-8", help="Encoding of --file (bad bytes are replaced, "
                                  "with a warning)."),
     as_json: bool = json_option(),

@@ -22,8 +22,17 @@ def report(message: str) -> None:
     logging.getLogger("embedkit").info(message)
 
 
+def not_empty(value: Any) -> Any:
+    """Option/argument callback: an empty path or name is a usage error (an empty string
+    would otherwise mean the current folder, or be ignored as if not given)."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if any(v is not None and not str(v).strip() for v in values):
+        raise typer.BadParameter("is empty; give a path")
+    return value
+
+
 def home_option() -> Any:
-    return typer.Option(None, "--home", help=HOME_HELP, show_default=False)
+    return typer.Option(None, "--home", help=HOME_HELP, show_default=False, callback=not_empty)
 
 
 def json_option() -> Any:

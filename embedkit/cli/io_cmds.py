@@ -7,7 +7,7 @@ import logging
 import typer
 
 from embedkit import formats, workspace
-from embedkit.cli.common import home_option, report
+from embedkit.cli.common import home_option, not_empty, report
 
 FORMAT_HELP = (
     "Input format: auto (detect from the file's content), word2vec (text with a 'COUNT DIM' "
@@ -18,7 +18,7 @@ FORMAT_HELP = (
 def import_cmd(
     file: str = typer.Argument(..., help="Vector file to import (.txt, .vec, .bin; "
                                "gzip/bz2/xz-compressed files work too; - reads standard "
-                               "input)."),
+                               "input).", callback=not_empty),
     name: str = typer.Option(..., "--name", "-n", help="Name of the new set in the workspace."),
     format: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
     force: bool = typer.Option(False, "--force", help="Replace an existing set of that name "
@@ -48,7 +48,7 @@ def import_cmd(
 def export_cmd(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
     file: str = typer.Argument(..., help="Output file (a .gz, .bz2 or .xz name is compressed; "
-                               "- writes to standard output)."),
+                               "- writes to standard output).", callback=not_empty),
     format: str = typer.Option(..., "--format", "-f", help="Output format: word2vec (text "
                                "with a header), word2vec-binary, glove (text, no header)."),
     precision: int = typer.Option(6, "--precision", help="Significant digits of text values "

@@ -9,7 +9,14 @@ from typing import Any
 import typer
 
 from embedkit import workspace
-from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, json_option
+from embedkit.cli.common import (
+    emit_json,
+    emit_table,
+    emit_tsv,
+    home_option,
+    json_option,
+    not_empty,
+)
 from embedkit.errors import InputFormatError, UsageError
 from embedkit.store import load
 from embedkit.textfile import read_utf8
@@ -40,7 +47,7 @@ def _load_index(index_name: str | None, vectors, folder: Path):
 
 
 def index(
-    name: str = typer.Argument(..., help="Set name in the workspace."),
+    name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
     kind: str = typer.Option("flat", "--type", "-t", help=TYPE_HELP),
     M: int = typer.Option(None, "--M", help="HNSW: graph links per node [default: 32]."),
     ef_construction: int = typer.Option(None, "--ef-construction",
@@ -169,7 +176,8 @@ def neighbors(
         help="Search only the N most frequent words [default: all]."
     ),
     file: str = typer.Option(None, "--file", "-f",
-        help="Read query words from this file ('-' for stdin), whitespace-separated."
+        help="Read query words from this file ('-' for stdin), whitespace-separated "
+             "[default: none].", callback=not_empty,
     ),
     home: str = home_option(),
     as_json: bool = json_option(),
@@ -272,10 +280,13 @@ def similarity(
 def evaluate(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
     pairs: list[str] = typer.Option(None, "--pairs",
-        help="Word-similarity file (w1 w2 score); repeatable."
+        help="Word-similarity file (w1 w2 score); repeatable [default: WordSim-353 and "
+             "SimLex-999, with the Google analogies, when neither option is given].",
+        callback=not_empty,
     ),
     analogies: list[str] = typer.Option(None, "--analogies",
-        help="Analogy file (': section' + 'a b c d' lines, or MSR); repeatable."
+        help="Analogy file (': section' + 'a b c d' lines, or MSR); repeatable.",
+        callback=not_empty,
     ),
     restrict: int = typer.Option(30000, "--restrict",
         help=("Analogies: only the N most frequent words count as known and as answers (word pairs "
@@ -343,7 +354,8 @@ def _print_evaluation(pair_results: list[dict], analogy_results: list[dict],
 def plot(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
     words: list[str] = typer.Argument(..., help="Words to map."),
-    out: str = typer.Option("map.png", "--out", "-o", help="Image file (.png, .svg or .pdf)."),
+    out: str = typer.Option("map.png", "--out", "-o", help="Image file (.png, .svg or .pdf).",
+                            callback=not_empty),
     n_neighbors: int = typer.Option(5, "--neighbors", "--neighbours",
         help="Nearest neighbours drawn around each word."
     ),
