@@ -5,7 +5,8 @@ chunks; for each offset d = 1..K the pairs of a chunk are two numpy slices ``(id
 ids[d:])`` masked where they cross a document boundary or hit a removed token (-1); a
 chunk's pairs become a partial CSR matrix (scipy sums the duplicates), and partial matrices
 are summed whenever they outgrow their share of the memory budget, so all pairs of a corpus
-are never held at once. The budget bounds the counting; the result itself (and, for the
+are never held at once (nor those of one long document: its offsets are counted a group at
+a time when a wide window gives it more pairs than a chunk's share). The budget bounds the counting; the result itself (and, for the
 symmetric window, the transient of adding the transpose: about twice the result) is
 data-determined, and a warning says when it exceeds the budget. :func:`count_chunk` and
 :func:`merge` are pure, so a distributed engine can count shards and reduce them.
@@ -117,6 +118,13 @@ class CountConfig:
         per_token = _PAIR_BYTES * _WORK_FACTOR * (1 if self.context == "document" else self.window)
         return max(10_000, int(self.memory * 0.25 / (per_token * self.workers)))
 
+    def group_pairs(self) -> int:
+        """Pairs held at once while counting one chunk: about twice a worker's share of the
+        budget (at least a million). A chunk with more pairs (one long document, which
+        chunks never split, under a wide window) is counted a group of offsets at a time."""
+        share = self.memory * 0.25 / (_PAIR_BYTES * _WORK_FACTOR * self.workers)
+        return max(1_000_000, 2 * int(share))
+
 
 # -- pure per-chunk counting -------------------------------------------------------------
 def doc_index(boundaries: np.ndarray) -> np.ndarray:
@@ -125,17 +133,29 @@ def doc_index(boundaries: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
 
 
-def _directed_pairs(ids: np.ndarray, doc: np.ndarray, config: CountConfig):
-    """(focus, context, weight) arrays with the context d = 1..K words to the right."""
+def _directed_pairs(ids: np.ndarray, doc: np.ndarray, config: CountConfig
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(focus, context, weight) arrays with the context d = 1..K words to the right, in
+    groups of offsets of at most about ``config.group_pairs()`` pairs (a window as wide as a
+    long document would otherwise hold all its n^2/2 pairs at once)."""
     weights = config.offset_weights()
-    rows, cols, vals = [], [], []
-    for d in range(1, weights.size + 1):
+    limit = config.group_pairs()
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    held = 0
+    for d in range(1, min(weights.size, ids.size - 1) + 1):  # no pairs beyond the chunk
         left, right = ids[:-d], ids[d:]
         mask = (doc[:-d] == doc[d:]) & (left >= 0) & (right >= 0)
         rows.append(left[mask])
         cols.append(right[mask])
         vals.append(np.full(rows[-1].size, weights[d - 1], dtype=COUNT_DTYPE))
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        held += rows[-1].size
+        if held >= limit:
+            yield np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+            rows, cols, vals, held = [], [], [], 0
+    if rows:
+        yield np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
 def _directed_counts(ids: np.ndarray, boundaries: np.ndarray, vocab_size: int,
@@ -151,9 +171,13 @@ def _directed_counts(ids: np.ndarray, boundaries: np.ndarray, vocab_size: int,
         coo = sp.coo_matrix((np.ones(int(known.sum()), dtype=COUNT_DTYPE),
                              (ids[known], doc[known] + first_doc)), shape=shape)
         return coo.tocsr()
-    rows, cols, vals = _directed_pairs(ids, doc, config)
-    return sp.coo_matrix((vals, (rows, cols)), shape=(vocab_size, vocab_size),
-                         dtype=COUNT_DTYPE).tocsr()
+    shape = (vocab_size, vocab_size)
+    parts = _Accumulator(int(config.memory * 0.25 / config.workers))
+    for rows, cols, vals in _directed_pairs(ids, doc, config):
+        parts.add(sp.coo_matrix((vals, (rows, cols)), shape=shape, dtype=COUNT_DTYPE).tocsr())
+    if not parts.parts:
+        return sp.csr_matrix(shape, dtype=COUNT_DTYPE)
+    return parts.parts[0] if len(parts.parts) == 1 else parts.result()
 
 
 def _finish(directed: sp.csr_matrix, config: CountConfig) -> sp.csr_matrix:

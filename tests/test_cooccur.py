@@ -137,3 +137,33 @@ def test_bad_configs_and_empty_input():
         count_cooccurrences(iter([]), 5, CountConfig())
     with pytest.raises(EmbedkitError, match="vocabulary is empty"):
         count_cooccurrences(iter([]), 0, CountConfig())
+
+
+def test_a_window_wider_than_one_long_document_is_counted_in_offset_groups(lee, monkeypatch):
+    """Chunks never split a document, so a window as wide as a long document once held all
+    its n^2/2 pairs at once (lee_background.cor as one document with --window 100000 grew
+    to 21 GB). Offsets are now counted a group at a time; the counts equal a dense
+    reference, and more than one group was made."""
+    import embedkit.cooccur as cooccur
+
+    vocab, ids = lee
+    doc = np.concatenate(ids)[:3000]
+    groups = []
+    real = cooccur._directed_pairs
+
+    def spy(*args):
+        for group in real(*args):
+            groups.append(group[0].size)
+            yield group
+
+    monkeypatch.setattr(cooccur, "_directed_pairs", spy)
+    config = CountConfig(window=5000, weighting="harmonic", memory=1 << 20, workers=1)
+    counts = count_cooccurrences(iter([doc]), len(vocab), config).toarray()
+    assert len(groups) >= 3 and max(groups) <= 2 * config.group_pairs()
+    expected = np.zeros((len(vocab), len(vocab)))
+    for d in range(1, doc.size):
+        left, right = doc[:-d], doc[d:]
+        keep = (left >= 0) & (right >= 0)
+        np.add.at(expected, (left[keep], right[keep]), 1.0 / d)
+    expected += expected.T
+    np.testing.assert_allclose(counts, expected, rtol=1e-5, atol=1e-6)
