@@ -6,10 +6,11 @@ ids[d:])`` masked where they cross a document boundary or hit a removed token (-
 chunk's pairs become a partial CSR matrix (scipy sums the duplicates), and partial matrices
 are summed whenever they outgrow their share of the memory budget, so all pairs of a corpus
 are never held at once (nor those of one long document: its offsets are counted a group at
-a time when a wide window gives it more pairs than a chunk's share). The budget bounds the counting; the result itself (and, for the
-symmetric window, the transient of adding the transpose: about twice the result) is
-data-determined, and a warning says when it exceeds the budget. :func:`count_chunk` and
-:func:`merge` are pure, so a distributed engine can count shards and reduce them.
+a time when a wide window gives it more pairs than a chunk's share). The budget bounds the
+counting; the result itself (and, for the symmetric window, the transient of adding the
+transpose: about twice the result) is data-determined, and a warning says when it exceeds
+the budget. :func:`count_chunk` and :func:`merge` are pure, so a distributed engine can
+count shards and reduce them.
 
 Context types (``CountConfig.context``):
 

@@ -89,7 +89,7 @@ class _Group(TyperGroup):
         except KeyboardInterrupt as err:
             _interrupted(isinstance(err, Terminated))
         except MemoryError:
-            fail("out of memory; try a smaller --memory budget or fewer dimensions", 1)
+            fail(f"out of memory; {_memory_hint(ctx)}", 1)
         except BrokenPipeError:  # the reader (`| head`) stopped: end quietly, as Unix tools do
             _silence_stdout()
             raise typer.Exit(141) from None
@@ -137,6 +137,25 @@ def _hoist_global_flags(group: Any, ctx: Any, args: list[str]) -> list[str]:
                 index += 1
         index += 1
     return hoisted + kept
+
+
+_MEMORY_HINTS = {
+    "build ppmi": "lower --memory (the counting budget), --max-vocab or --dim",
+    "build word2vec": "lower --dim or raise --min-count",
+    "build fasttext": "lower --dim or --bucket, or raise --min-count",
+    "index": "choose a compressed --type (ivfpq, sq8) or a smaller --M",
+    "classify": "lower --batch-size, --maxlen, --max-words or --units",
+}
+
+
+def _memory_hint(ctx: Any) -> str:
+    """What to lower after a MemoryError, by the command that ran out."""
+    words = [a for a in [*getattr(ctx, "protected_args", []), *ctx.args]
+             if not a.startswith("-")][:2]
+    for command in (" ".join(words), words[0] if words else ""):
+        if command in _MEMORY_HINTS:
+            return _MEMORY_HINTS[command]
+    return "free memory or work on a smaller input"
 
 
 def _interrupted(terminated: bool) -> None:
