@@ -301,3 +301,24 @@ def test_an_empty_corpus_path_is_a_usage_error_not_the_current_folder(home, tmp_
     assert result.stderr == ("Error: Invalid value for 'corpus': is empty; give a path "
                              "(see 'embedkit build ppmi --help')\n")
     assert not (home / "x").exists()
+
+
+@pytest.mark.parametrize(("command", "hint", "not_hint"),
+                         [("word2vec", "lower --dim", "--memory"),
+                          ("fasttext", "--bucket", "--memory"),
+                          ("ppmi", "lower --memory", "--bucket")])
+def test_out_of_memory_names_the_options_of_that_command(lee, home, monkeypatch, command,
+                                                        hint, not_hint):
+    """The hint said 'a smaller --memory budget' for word2vec/fastText, which have none."""
+    from embedkit import build
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(build, "train_gensim", exhausted)
+    monkeypatch.setattr(build, "build_ppmi_svd", exhausted)
+    result = run_cli("build", command, lee, "--name", "x", "--dim", "5")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("Error: out of memory; ") and hint in line and not_hint not in line
+    assert not (home / "x").exists()

@@ -66,6 +66,7 @@ class _Group(TyperGroup):
     def parse_args(self, ctx, args):
         if ctx.parent is None:  # `embedkit build ... -q` as `embedkit -q build ...`
             args = _hoist_global_flags(self, ctx, list(args))
+            ctx.meta["embedkit.argv"] = list(args)  # the command words, for error hints
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
@@ -150,8 +151,7 @@ _MEMORY_HINTS = {
 
 def _memory_hint(ctx: Any) -> str:
     """What to lower after a MemoryError, by the command that ran out."""
-    words = [a for a in [*getattr(ctx, "protected_args", []), *ctx.args]
-             if not a.startswith("-")][:2]
+    words = [a for a in ctx.meta.get("embedkit.argv", []) if not a.startswith("-")][:2]
     for command in (" ".join(words), words[0] if words else ""):
         if command in _MEMORY_HINTS:
             return _MEMORY_HINTS[command]
