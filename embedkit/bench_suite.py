@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from embedkit import atomic
 from embedkit.errors import NotFoundError, UsageError
 
 log = logging.getLogger("embedkit.bench")
@@ -64,16 +65,28 @@ def run_suite(quick: bool = False, names: list[str] | None = None,
     present = set(available())
     started = time.time()
     done = []
-    for name in names or list(NAMES) + sorted(present - set(NAMES)):
-        if name not in present:
-            done.append({"name": name, "status": "skipped",
-                         "note": f"benchmarks/bench_{name}.py does not exist yet"})
-            continue
-        log.info("running benchmark %s%s", name, " (quick)" if quick else "")
-        done.append(run_one(name, quick))
+    try:
+        for name in names or list(NAMES) + sorted(present - set(NAMES)):
+            if name not in present:
+                done.append({"name": name, "status": "skipped",
+                             "note": f"benchmarks/bench_{name}.py does not exist yet"})
+                continue
+            log.info("running benchmark %s%s", name, " (quick)" if quick else "")
+            done.append(run_one(name, quick))
+    except KeyboardInterrupt:  # the scripts wrote in their own processes: say what changed
+        atomic.COMMITTED.extend(written_since(started))
+        raise
     if out_dir is not None:
         _copy_results(Path(out_dir), [d["name"] for d in done if d["status"] == "ok"], started)
     return done
+
+
+def written_since(since: float) -> list[Path]:
+    """Result files and workspace stores (``indexes/``) of the repository changed since
+    ``since``: what benchmark scripts wrote in their own processes."""
+    roots = [benchmarks_dir() / "results", REPO / "indexes"]
+    return [file for root in roots if root.is_dir() for file in sorted(root.rglob("*"))
+            if file.is_file() and file.stat().st_mtime >= since - 1]
 
 
 def _copy_results(out: Path, names: list[str], since: float) -> None:

@@ -9,6 +9,7 @@ held-out words that the index never saw.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -455,3 +456,33 @@ def test_exact_vs_gensim_ratio_takes_gensim_at_its_best_thread_count():
     results["methods"][1] = run("gensim-most_similar", 300, 350)
     found = targets(results)["exact_batch_vs_gensim"]
     assert found["gensim_per_word_qps"] == 350 and found["gensim_threads"] == "all"
+
+
+def test_an_interrupted_suite_lists_what_its_scripts_replaced(tmp_path, monkeypatch):
+    """The scripts write in their own processes, so an interrupted `bench all` said
+    'nothing was changed' after replacing result files and workspace sets."""
+    from embedkit import bench_suite
+
+    repo = tmp_path / "repo"
+    (repo / "benchmarks" / "results").mkdir(parents=True)
+    old = repo / "benchmarks" / "results" / "bench_old.json"
+    old.write_text("{}")
+    os.utime(old, (1, 1))  # written long before the run: not listed
+    monkeypatch.setattr(bench_suite, "REPO", repo)
+    monkeypatch.setattr(bench_suite, "benchmarks_dir", lambda: repo / "benchmarks")
+    monkeypatch.setattr(bench_suite, "available", lambda: ["first", "second"])
+
+    def run_one(name, quick=False):
+        if name == "second":
+            raise KeyboardInterrupt
+        (repo / "benchmarks" / "results" / "bench_first.json").write_text("{}")
+        (repo / "indexes" / "s").mkdir(parents=True)
+        (repo / "indexes" / "s" / "vectors.h5").write_bytes(b"x")
+        return {"name": name, "status": "ok"}
+
+    monkeypatch.setattr(bench_suite, "run_one", run_one)
+    result = run_cli("bench", "all")
+    assert result.exit_code == 130
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("Error: interrupted after writing ") and "nothing" not in line
+    assert "bench_first.json" in line and "vectors.h5" in line and "bench_old" not in line

@@ -134,6 +134,10 @@ def run_all(
     benchmarks/results/bench_<name>.json + .md (bench_<name>_quick.* with --quick). Exit
     code 1 if one failed.
 
+    Without --quick this takes hours, replaces the checkout's result files, and builds (or
+    rebuilds) the sets the benchmarks use in the checkout's indexes/ folder (not --home);
+    an interrupted run lists the files it had replaced.
+
     Example: embedkit bench all --quick
     """
     from embedkit.bench_suite import benchmarks_dir, run_suite
