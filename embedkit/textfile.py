@@ -19,6 +19,8 @@ def read_utf8(path: str | Path, what: str = "file") -> str:
     """The text of ``path`` (a UTF-8 byte order mark dropped); a missing file or bytes that
     are not UTF-8 raise a one-line error naming the file."""
     path = Path(path)
+    if path.is_dir():
+        raise InputFormatError(f"is a folder, not a {what}; name a file in it", path)
     if not path.is_file():
         raise NotFoundError(f"{path}: no such {what}")
     try:

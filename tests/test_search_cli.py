@@ -353,3 +353,13 @@ def test_index_takes_a_store_path_as_its_help_says(lee, home):
     assert "or a path to a .h5 store" in run_cli("index", "--help").stdout
     _json(run_cli("index", str(home / "lee" / "vectors.h5"), "--json"))
     assert (home / "lee" / "flat.faiss").exists()
+
+
+@pytest.mark.parametrize("args", [("neighbors", "lee", "-f"), ("evaluate", "lee", "--pairs"),
+                                  ("evaluate", "lee", "--analogies")])
+def test_a_folder_given_as_a_file_is_named_as_a_folder(lee, tmp_path, args):
+    """It said 'no such file' of a folder that exists."""
+    result = run_cli(*args, tmp_path)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"Error: {tmp_path}: is a folder, not a " \
+        f"{'file' if args[0] == 'neighbors' else 'benchmark file'}; name a file in it"
