@@ -90,7 +90,7 @@ class CountConfig:
                 f"choose one of {', '.join(WEIGHTINGS)}"
             )
         if self.window < 1:
-            raise UsageError(f"window must be >= 1, got {self.window}")
+            raise UsageError(f"window must be >= 1, got {self.window} (--window)")
         if not (math.isfinite(self.subsample) and 0 <= self.subsample < 1):
             raise UsageError(f"subsample threshold must be in [0, 1) (0 = off; word2vec "
                              f"uses 1e-5 to 1e-3; 1 or more discards nothing), got "
@@ -98,7 +98,7 @@ class CountConfig:
         if self.memory < 1 << 20:
             raise UsageError(f"memory budget must be at least 1 MiB, got {self.memory} bytes")
         if self.workers < 1:
-            raise UsageError(f"workers must be >= 1, got {self.workers}")
+            raise UsageError(f"workers must be >= 1, got {self.workers} (--workers)")
         check_seed(self.seed)
 
     def to_dict(self) -> dict:

@@ -153,5 +153,5 @@ def default_name(fstring: str, kind: str | None = None) -> str:
 
 def positive(what: str, value: int) -> int:
     if int(value) <= 0:
-        raise UsageError(f"{what} must be positive, got {value}")
+        raise UsageError(f"{what} must be positive, got {value} (--{what.replace('_', '-')})")
     return int(value)

@@ -66,7 +66,8 @@ def allowed_rows(vectors: Vectors, restrict: int | None) -> np.ndarray | None:
     if restrict is None:
         return None
     if restrict <= 0:
-        raise UsageError(f"restrict must be a positive number of words, got {restrict}")
+        raise UsageError(f"restrict must be a positive number of words, got {restrict} "
+                         "(--restrict)")
     if restrict >= len(vectors):
         return None
     return np.sort(vectors.frequency_order()[:restrict])
@@ -119,7 +120,7 @@ def rerank(vectors: Vectors, queries: np.ndarray, found: Neighbours, k: int) -> 
 
 def check_k(k: int, vectors: Vectors) -> int:
     if not isinstance(k, (int, np.integer)) or k <= 0:
-        raise UsageError(f"k must be a positive integer, got {k!r}")
+        raise UsageError(f"k must be a positive integer, got {k!r} (-k)")
     if k >= len(vectors):
         raise UsageError(f"k={k} must be smaller than the vocabulary ({len(vectors)} words)")
     return int(k)

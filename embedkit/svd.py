@@ -56,7 +56,7 @@ class SVDConfig:
                 f"unknown SVD algorithm {self.algorithm!r}; choose one of {', '.join(ALGORITHMS)}"
             )
         if self.dim < 1:
-            raise UsageError(f"dim must be >= 1, got {self.dim}")
+            raise UsageError(f"dim must be >= 1, got {self.dim} (--dim)")
         if not (math.isfinite(self.eig) and self.eig >= 0):
             raise UsageError(f"eig (the exponent p of Sigma^p) must be a finite number >= 0, "
                              f"got {self.eig}")

@@ -53,9 +53,9 @@ class Vocabulary:
         Raises :class:`EmbedkitError` when nothing is left (say which limit to lower).
         """
         if min_count < 1:
-            raise UsageError(f"min_count must be >= 1, got {min_count}")
+            raise UsageError(f"min_count must be >= 1, got {min_count} (--min-count)")
         if max_vocab is not None and max_vocab < 1:
-            raise UsageError(f"max_vocab must be >= 1, got {max_vocab}")
+            raise UsageError(f"max_vocab must be >= 1, got {max_vocab} (--max-vocab)")
         total = int(sum(counts.values()))
         kept = sorted(((w, int(c)) for w, c in counts.items() if c >= min_count),
                       key=lambda wc: (-wc[1], wc[0]))
