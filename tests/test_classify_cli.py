@@ -444,3 +444,22 @@ def test_empty_paths_are_usage_errors_before_any_work(corpus, tmp_path, monkeypa
     run_cli("classify", "train", corpus, "--model", "bow-logreg", "-o", out)
     line = _error_line(run_cli("classify", "evaluate", out, ""), 2)
     assert "Invalid value for 'data': is empty" in line
+
+
+def test_a_non_finite_validation_loss_is_divergence_too(corpus, tmp_path, monkeypatch):
+    """Only the training loss was checked: NaN weights with a finite training loss were
+    saved as a model that predict later called damaged."""
+    from embedkit.classify import train
+
+    monkeypatch.setattr(train, "evaluate_loss", lambda *args, **kwargs: (float("nan"), 0.5))
+    result = run_cli("classify", "train", corpus, "--model", "avgpool", *FAST,
+                     "-o", tmp_path / "m.pt")
+    line = _error_line(result, 1)
+    assert "training diverged: the validation loss is nan in epoch 1" in line
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_an_unknown_init_is_refused_before_the_data_is_read(tmp_path):
+    result = run_cli("classify", "train", tmp_path / "missing.txt", "--init", "foo",
+                     "-o", tmp_path / "m.pt")
+    assert "unknown init 'foo'; valid: keras, torch" in _error_line(result, 2)

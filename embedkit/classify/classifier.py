@@ -27,6 +27,7 @@ import numpy as np
 from embedkit.atomic import write_bytes
 from embedkit.classify import preprocess as pp
 from embedkit.classify.backend import (
+    INITS,
     NETWORK_NAMES,
     POOLINGS,
     RECURRENT_NAMES,
@@ -116,6 +117,8 @@ class ClassifierConfig:
                              f"{', '.join(NORMALIZATIONS)}")
         if self.oov not in ("zeros", "random"):
             raise UsageError(f"oov must be 'zeros' or 'random', got {self.oov!r} (--oov)")
+        if self.init not in INITS:
+            raise UsageError(f"unknown init {self.init!r}; valid: {', '.join(INITS)}")
         if self.pooling not in POOLINGS:
             raise UsageError(f"unknown pooling {self.pooling!r}; valid: {', '.join(POOLINGS)}")
         rates = {"dropout": self.dropout, "embedding-dropout": self.embedding_dropout,

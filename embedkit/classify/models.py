@@ -37,13 +37,12 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from embedkit.classify.backend import NETWORK_NAMES, POOLINGS
+from embedkit.classify.backend import INITS, NETWORK_NAMES, POOLINGS
 from embedkit.errors import DimensionMismatchError, UsageError
 
 RECURRENT = {"rnn": ("rnn", False), "lstm": ("lstm", False), "gru": ("gru", False),
              "birnn": ("rnn", True), "bilstm": ("lstm", True), "bigru": ("gru", True)}
 MODEL_NAMES = NETWORK_NAMES
-INITS = ("keras", "torch")
 
 
 @dataclass(frozen=True)

@@ -196,14 +196,14 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
                                  f"epoch {epoch}/{config.epochs}", averager)
         seconds = time.perf_counter() - start
         if not math.isfinite(loss):
-            raise EmbedkitError(f"training diverged: the loss is {loss} in epoch {epoch} "
-                                f"(learning rate {config.lr:g}); lower --lr or set --clip-norm; "
-                                "nothing was saved")
+            _diverged(loss, epoch, config)
         row = {"epoch": epoch, "loss": loss, "accuracy": acc, "seconds": seconds,
                "samples_per_s": len(x) / seconds}
         if validation is not None and len(validation[0]):
             with averaged():
                 row["val_loss"], row["val_accuracy"] = evaluate_loss(model, task, *validation)
+            if not math.isfinite(row["val_loss"]):  # NaN weights with a finite training loss
+                _diverged(row["val_loss"], epoch, config, "validation loss")
         history.epochs.append(row)
         log.info("epoch %d/%d: %s%s", epoch, config.epochs, ", ".join(
             f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds")),
@@ -232,6 +232,12 @@ def fit(model: nn.Module, task: str, train: tuple[np.ndarray, np.ndarray],
         if averager:
             averager.copy_to_model()
     return history
+
+
+def _diverged(loss: float, epoch: int, config: TrainConfig, what: str = "loss") -> None:
+    raise EmbedkitError(f"training diverged: the {what} is {loss} in epoch {epoch} "
+                        f"(learning rate {config.lr:g}); lower --lr or set --clip-norm; "
+                        "nothing was saved")
 
 
 def _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device, label,

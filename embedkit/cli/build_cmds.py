@@ -252,8 +252,8 @@ def _gensim_command(model: str):
                                  hyphens, apostrophes), **options)
         _save(vectors, name, home, force, as_json)
 
-    title = "word2vec" if model == "word2vec" else "fastText (with subword vectors)"
-    command.__doc__ = (f"Train {title} vectors with gensim.\n\n"
+    title = "word2vec vectors" if model == "word2vec" else "fastText vectors (with subwords)"
+    command.__doc__ = (f"Train {title} with gensim.\n\n"
                        f"Example: embedkit build {model} corpus.txt --name {model}-demo "
                        "--dim 100 --epochs 5")
     return command

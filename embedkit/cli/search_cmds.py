@@ -70,7 +70,8 @@ def index(
         help="IVF-PQ: bits per code [default: 8, fewer on small sets]."
     ),
     factory: str = typer.Option(None, "--factory",
-        help="FAISS index-factory string for --type factory, e.g. 'IVF256,PQ16x4'."
+        help="FAISS index-factory string for --type factory, e.g. 'IVF256,PQ16x4' "
+             "[default: none; --type factory needs it]."
     ),
     k_factor: int = typer.Option(None, "--k-factor",
         help=("Refine indexes (a factory string ending in RFlat, e.g. 'IVF256,PQ32x4fs,RFlat'): "
