@@ -104,6 +104,7 @@ class ClassifierConfig:
     time_budget: float = 0.0
     monitor: str = "val_loss"
     average: float = 0.0
+    adversarial: float = 0.0
     refit: bool = False
     packed: bool = False
     init: str = "keras"
@@ -117,6 +118,9 @@ class ClassifierConfig:
                              f"{', '.join(NORMALIZATIONS)}")
         if self.oov not in ("zeros", "random"):
             raise UsageError(f"oov must be 'zeros' or 'random', got {self.oov!r} (--oov)")
+        if self.adversarial and (self.model in BASELINE_NAMES or self.model == "multihot"):
+            raise UsageError(f"--adversarial moves embedded tokens; {self.model!r} does not "
+                             "embed a token sequence (leave it out)")
         if self.init not in INITS:
             raise UsageError(f"unknown init {self.init!r}; valid: {', '.join(INITS)}")
         if self.pooling not in POOLINGS:
@@ -145,7 +149,7 @@ class ClassifierConfig:
         """The training options of this config."""
         return TrainConfig(self.optimizer, self.lr, self.batch_size, self.epochs,
                            self.patience, self.clip_norm, self.seed, self.time_budget,
-                           self.monitor, self.average)
+                           self.monitor, self.average, self.adversarial)
 
     def _check_sizes(self) -> None:
         """Counts and fractions, checked before any data is read (the same messages as the

@@ -2,7 +2,8 @@
 
 Mini-batches in a seeded order, RMSprop (Keras' settings: rho 0.9, eps 1e-7, as in the
 lecture) or Adam, optional gradient clipping, an optional moving average of the weights
-(:class:`WeightAverage`: validated and kept instead of the last weights), a validation
+(:class:`WeightAverage`: validated and kept instead of the last weights), optional
+adversarial training on the embedded tokens (:mod:`embedkit.classify.adversarial`), a validation
 set checked after every epoch, early stopping on the validation loss or accuracy
 (``patience`` epochs), the best weights restored, and an optional wall-clock budget. Each
 epoch shows a progress bar and logs loss and accuracy; the history is saved as JSON and
@@ -29,6 +30,7 @@ from torch import nn
 
 from embedkit import progress
 from embedkit.atomic import atomic_path, write_text
+from embedkit.classify.adversarial import adversarial_backward
 from embedkit.classify.train_config import TrainConfig  # noqa: F401 - re-exported: the config of fit()
 from embedkit.errors import EmbedkitError
 
@@ -251,8 +253,13 @@ def _train_epoch(model, loss_fn, optimizer, task, x, y, rng, config, device, lab
             xb = torch.from_numpy(x[ids]).to(device)
             yb = _targets(task, y[ids]).to(device)
             optimizer.zero_grad()
-            loss, logits = _batch_loss(model, loss_fn, task, xb, yb)
-            loss.backward()
+            if config.adversarial:
+                loss, logits = adversarial_backward(
+                    model, lambda: _batch_loss(model, loss_fn, task, xb, yb),  # noqa: B023
+                    config.adversarial)
+            else:
+                loss, logits = _batch_loss(model, loss_fn, task, xb, yb)
+                loss.backward()
             if config.clip_norm:
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
             optimizer.step()

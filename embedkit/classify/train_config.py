@@ -26,6 +26,7 @@ class TrainConfig:
     time_budget: float = 0.0  # seconds; stop after the epoch that passes it (0 = none)
     monitor: str = "val_loss"  # or "val_accuracy": what early stopping watches
     average: float = 0.0  # decay of an exponential moving average of the weights (0 = none)
+    adversarial: float = 0.0  # eps of adversarial training on the embedded tokens (0 = none)
 
     def __post_init__(self) -> None:
         for name, valid in (("optimizer", OPTIMIZERS), ("monitor", MONITORS)):
@@ -36,7 +37,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
                                  f"(--{name.replace('_', '-')})")
-        for name in ("lr", "clip_norm", "time_budget"):
+        for name in ("lr", "clip_norm", "time_budget", "adversarial"):
             if not math.isfinite(getattr(self, name)):  # NaN/inf crash torch or train NaNs
                 raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got "
                                  f"{getattr(self, name)}")
@@ -44,7 +45,7 @@ class TrainConfig:
             raise UsageError(f"lr must be > 0, got {self.lr} (--lr)")
         if not 0.0 <= self.average < 1.0:
             raise UsageError(f"average must be in [0, 1), got {self.average} (--average)")
-        for name in ("patience", "time_budget", "clip_norm"):
+        for name in ("patience", "time_budget", "clip_norm", "adversarial"):
             if getattr(self, name) < 0:
                 raise UsageError(f"{name} must be >= 0, got {getattr(self, name)} "
                                  f"(--{name.replace('_', '-')})")

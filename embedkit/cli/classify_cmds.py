@@ -103,6 +103,11 @@ def train(
     average: float = typer.Option(0.0, help="Validate and keep an exponential moving average "
                                   "of the weights with this decay per batch, e.g. 0.99 "
                                   "(0 = the weights as trained)."),
+    adversarial: float = typer.Option(0.0, help="Adversarial training (Miyato et al. 2017): "
+                                      "each batch also trains on its embedded tokens moved "
+                                      "this far (L2 per text) along the loss gradient, e.g. "
+                                      "1 with --normalize scale; doubles the time per batch "
+                                      "(0 = off)."),
     refit: bool = typer.Option(False, help="After early stopping, train a fresh network on "
                                "the training + validation texts for the epochs validation "
                                "chose, and keep that one."),
@@ -149,7 +154,8 @@ def train(
         ngrams=ngrams, C=c, validation=validation, test=test, group_split=group_split,
         tokenizer={"lowercase": lowercase}, optimizer=optimizer, lr=lr,
         batch_size=batch_size, epochs=epochs, patience=patience, monitor=monitor,
-        time_budget=time_budget, clip_norm=clip_norm, average=average, refit=refit, seed=seed,
+        time_budget=time_budget, clip_norm=clip_norm, average=average, adversarial=adversarial,
+        refit=refit, seed=seed,
         threads=threads)
     report = train_files(_one_or_many(data), output, config, vectors, home, test_data,
                          _read_options(fmt, text_column, label_column, delimiter, encoding),
