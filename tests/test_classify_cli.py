@@ -295,7 +295,7 @@ def test_test_data_keeps_the_datas_own_test_split_out_of_training(corpus, tmp_pa
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{i}.txt").write_text(text)
     result = run_cli("classify", "train", data, "--test-data", extra, "--model", "bow-logreg",
-                     "--validation", "0", "-o", tmp_path / "m.pt", "--json")
+                     "--validation", "0", "--out", tmp_path / "m.pt", "--json")  # = --output
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["sizes"] == {"train": 150, "validation": 0, "test": 50}

@@ -304,9 +304,10 @@ def test_evaluate_reports_unscorable_files_and_prints_the_rest(lee, gensim_data,
         lee, gensim_data / "questions-words.txt", restrict=3000)["total"]
 
 
-def test_plot_command_writes_the_image(lee, tmp_path):
+@pytest.mark.parametrize("flag", ["-o", "--out", "--output"])  # one spelling everywhere
+def test_plot_command_writes_the_image(lee, tmp_path, flag):
     out = tmp_path / "map.png"
-    result = run_cli("plot", "lee", "government", "police", "-o", out, "--neighbors", "3")
+    result = run_cli("plot", "lee", "government", "police", flag, out, "--neighbors", "3")
     assert result.exit_code == 0 and out.read_bytes().startswith(b"\x89PNG")
 
 

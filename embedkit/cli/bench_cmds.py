@@ -66,8 +66,9 @@ def _sizes(text: str) -> list[int | None]:
 @bench_app.command("index")
 def index(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
-    out: str = typer.Option(..., "--out", "-o", help="Folder for results.json, results.md, "
-                            "recall_qps.png and scaling.png.", callback=not_empty),
+    out: str = typer.Option(..., "--out", "--output", "-o",
+                            help="Folder for results.json, results.md, recall_qps.png and "
+                                 "scaling.png.", callback=not_empty),
     queries: int = typer.Option(1000, "--queries", help="Held-out query words (removed from "
                                 "the indexed set; their vectors are the queries)."),
     k: int = typer.Option(10, "--k", "-k", help="Neighbours per query (recall@1 and recall@k)."),
@@ -124,7 +125,7 @@ def _rounded(value: float | None, digits: int = 0) -> float | int | None:
 @bench_app.command("all")
 def run_all(
     quick: bool = typer.Option(False, "--quick", help="Tiny data, seconds per benchmark."),
-    out: str = typer.Option(None, "--out", "-o",
+    out: str = typer.Option(None, "--out", "--output", "-o",
                             help="Also copy the results into this folder [default: they are "
                                  "only in benchmarks/results].", callback=not_empty),
     as_json: bool = json_option(),

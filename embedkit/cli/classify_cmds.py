@@ -45,7 +45,7 @@ def train(
                                      ".zip archive (see --format), or several files whose "
                                      "names give their splits (x.train x.dev x.test).",
                                      callback=not_empty),
-    output: str = typer.Option(..., "--output", "-o", help="Model file to write (.pt).",
+    output: str = typer.Option(..., "--output", "--out", "-o", help="Model file to write (.pt).",
                                callback=not_empty),
     model: str = typer.Option("lstm", help="flatten, avgpool, multihot, rnn, lstm, gru, birnn, "
                               "bilstm, bigru, cnn, bow-logreg, tfidf-logreg or "

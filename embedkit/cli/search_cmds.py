@@ -355,7 +355,8 @@ def _print_evaluation(pair_results: list[dict], analogy_results: list[dict],
 def plot(
     name: str = typer.Argument(..., help="Set name in the workspace, or a path to a .h5 store."),
     words: list[str] = typer.Argument(..., help="Words to map."),
-    out: str = typer.Option("map.png", "--out", "-o", help="Image file (.png, .svg or .pdf).",
+    out: str = typer.Option("map.png", "--out", "--output", "-o",
+                            help="Image file (.png, .svg or .pdf).",
                             callback=not_empty),
     n_neighbors: int = typer.Option(5, "--neighbors", "--neighbours",
         help="Nearest neighbours drawn around each word."
