@@ -36,7 +36,8 @@ def home_option() -> Any:
 
 
 def json_option() -> Any:
-    return typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
+    return typer.Option(False, "--json", help="Print JSON on stdout instead of the table or "
+                        "tab-separated lines.")
 
 
 def emit_json(data: Any) -> None:
