@@ -145,7 +145,8 @@ def _directed_pairs(ids: np.ndarray, doc: np.ndarray, config: CountConfig
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     held = 0
-    for d in range(1, min(weights.size, ids.size - 1) + 1):  # no pairs beyond the chunk
+    longest = int(np.bincount(doc).max()) if doc.size else 0
+    for d in range(1, min(weights.size, longest - 1) + 1):  # none beyond the longest doc
         left, right = ids[:-d], ids[d:]
         mask = (doc[:-d] == doc[d:]) & (left >= 0) & (right >= 0)
         rows.append(left[mask])

@@ -167,3 +167,15 @@ def test_a_window_wider_than_one_long_document_is_counted_in_offset_groups(lee, 
         np.add.at(expected, (left[keep], right[keep]), 1.0 / d)
     expected += expected.T
     np.testing.assert_allclose(counts, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_window_wider_than_every_document_stops_at_the_longest(lee):
+    """Offsets beyond the longest document of a chunk hold no pairs: a --window of 100,000
+    on short documents gives the counts of a window as long as the longest one (and no
+    longer loops over 100,000 empty offsets per chunk)."""
+    vocab, ids = lee
+    longest = max(len(doc) for doc in ids)
+    wide = count_cooccurrences(iter(ids), len(vocab), CountConfig(window=100_000))
+    exact = count_cooccurrences(iter(ids), len(vocab), CountConfig(window=longest))
+    shorter = count_cooccurrences(iter(ids), len(vocab), CountConfig(window=longest // 2))
+    assert abs(wide - exact).max() == 0 and abs(wide - shorter).max() > 0
