@@ -86,7 +86,8 @@ def written_since(since: float) -> list[Path]:
     ``since``: what benchmark scripts wrote in their own processes."""
     roots = [benchmarks_dir() / "results", REPO / "indexes"]
     return [file for root in roots if root.is_dir() for file in sorted(root.rglob("*"))
-            if file.is_file() and file.stat().st_mtime >= since - 1]
+            if file.is_file() and file.stat().st_mtime >= since - 1
+            and not file.name.endswith(".tmp")]  # a killed script's unfinished temp file
 
 
 def _copy_results(out: Path, names: list[str], since: float) -> None:

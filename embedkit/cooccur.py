@@ -104,15 +104,17 @@ class CountConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def offset_weights(self) -> np.ndarray:
-        """Weight of a context d = 1..K words away (index d - 1)."""
+    def offset_weights(self, longest: int | None = None) -> np.ndarray:
+        """Weight of a context d = 1..K words away (index d - 1), or only d < ``longest``
+        (no pairs are further apart in a chunk whose longest document has that length)."""
         k = 1 if self.context in ("left", "right") else self.window
-        d = np.arange(1, k + 1, dtype=np.float64)
+        d = np.arange(1, (k if longest is None else min(k, max(longest - 1, 0))) + 1,
+                      dtype=np.float64)
         if self.weighting == "harmonic":
             return 1.0 / d
         if self.weighting == "dynamic":
             return (k - d + 1) / k
-        return np.ones(k)
+        return np.ones(d.size)
 
     def chunk_tokens(self) -> int:
         """Tokens per chunk, so each worker's pair arrays use about 1/4 of the budget."""
@@ -139,14 +141,14 @@ def _directed_pairs(ids: np.ndarray, doc: np.ndarray, config: CountConfig
     """(focus, context, weight) arrays with the context d = 1..K words to the right, in
     groups of offsets of at most about ``config.group_pairs()`` pairs (a window as wide as a
     long document would otherwise hold all its n^2/2 pairs at once)."""
-    weights = config.offset_weights()
+    longest = int(np.bincount(doc).max()) if doc.size else 0
+    weights = config.offset_weights(longest)  # not K weights for a --window of 10^9
     limit = config.group_pairs()
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     held = 0
-    longest = int(np.bincount(doc).max()) if doc.size else 0
-    for d in range(1, min(weights.size, longest - 1) + 1):  # none beyond the longest doc
+    for d in range(1, weights.size + 1):  # none beyond the longest document
         left, right = ids[:-d], ids[d:]
         mask = (doc[:-d] == doc[d:]) & (left >= 0) & (right >= 0)
         rows.append(left[mask])
@@ -174,7 +176,8 @@ def _directed_counts(ids: np.ndarray, boundaries: np.ndarray, vocab_size: int,
                              (ids[known], doc[known] + first_doc)), shape=shape)
         return coo.tocsr()
     shape = (vocab_size, vocab_size)
-    parts = _Accumulator(int(config.memory * 0.25 / config.workers))
+    parts = _Accumulator(int(config.memory * 0.25 / config.workers), warn=False)  # the
+    # corpus-wide accumulator warns about the counts' size once
     for rows, cols, vals in _directed_pairs(ids, doc, config):
         parts.add(sp.coo_matrix((vals, (rows, cols)), shape=shape, dtype=COUNT_DTYPE).tocsr())
     if not parts.parts:
@@ -268,8 +271,8 @@ def _pack(docs: list[np.ndarray], first_doc: int, number: int) -> _Chunk:
 class _Accumulator:
     """Partial matrices, summed whenever they pass their share of the memory budget."""
 
-    def __init__(self, budget: int):
-        self.budget = budget
+    def __init__(self, budget: int, warn: bool = True):
+        self.budget, self.warn = budget, warn
         self.parts: list[sp.csr_matrix] = []
         self.peak_bytes = 0
         self.flushes = 0
@@ -282,7 +285,7 @@ class _Accumulator:
             self.parts = [merge(self.parts)]
             self.flushes += 1
             merged = csr_bytes(self.parts[0])
-            if merged > self.budget:
+            if merged > self.budget and self.warn:
                 log.warning("the counts alone take %s, over the %s share of the memory "
                             "budget for them; raise --memory or lower --max-vocab",
                             human_bytes(merged), human_bytes(self.budget))

@@ -478,6 +478,7 @@ def test_an_interrupted_suite_lists_what_its_scripts_replaced(tmp_path, monkeypa
         (repo / "benchmarks" / "results" / "bench_first.json").write_text("{}")
         (repo / "indexes" / "s").mkdir(parents=True)
         (repo / "indexes" / "s" / "vectors.h5").write_bytes(b"x")
+        (repo / "indexes" / "s" / ".vectors.h5.k3j.tmp").write_bytes(b"x")  # killed midway
         return {"name": name, "status": "ok"}
 
     monkeypatch.setattr(bench_suite, "run_one", run_one)
@@ -486,3 +487,4 @@ def test_an_interrupted_suite_lists_what_its_scripts_replaced(tmp_path, monkeypa
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("Error: interrupted after writing ") and "nothing" not in line
     assert "bench_first.json" in line and "vectors.h5" in line and "bench_old" not in line
+    assert ".tmp" not in line

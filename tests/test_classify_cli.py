@@ -419,14 +419,25 @@ def test_several_files_give_their_own_splits(corpus, tmp_path):
 @pytest.mark.parametrize("option", ["--lr", "--C", "--clip-norm", "--time-budget", "--average"])
 def test_non_finite_numbers_are_usage_errors(corpus, tmp_path, option):
     """--lr nan and --C nan crashed in torch / scikit-learn with a traceback; --lr inf and
-    --clip-norm nan saved a model whose weights are not finite."""
+    --clip-norm nan saved a model whose weights are not finite. Infinity stays a valid
+    "no limit" for --clip-norm, --time-budget and --C (models saved with it must load)."""
     out = tmp_path / "m.pt"
     for value in ("nan", "inf"):
         result = run_cli("classify", "train", corpus, "--model", "avgpool", *FAST, option,
                          value, "-o", out)
+        if value == "inf" and option in ("--C", "--clip-norm", "--time-budget"):
+            assert result.exit_code == 0, result.stderr
+            predicted = run_cli("classify", "predict", out, "a fine film")
+            assert predicted.exit_code == 0, predicted.stderr
+            out.unlink()
+            continue
         line = _error_line(result, 2)
-        assert (f"{option} must be a finite number, got {value}" in line if option != "--average"
-                else f"average must be in [0, 1), got {value} (--average)" in line)
+        if option == "--average":
+            assert f"average must be in [0, 1), got {value} (--average)" in line
+        elif option == "--lr":
+            assert f"--lr must be a finite number, got {value}" in line
+        else:
+            assert f"{option} must be a number, got nan" in line
         assert not out.exists() and "epoch" not in result.stderr
 
 
@@ -463,3 +474,21 @@ def test_an_unknown_init_is_refused_before_the_data_is_read(tmp_path):
     result = run_cli("classify", "train", tmp_path / "missing.txt", "--init", "foo",
                      "-o", tmp_path / "m.pt")
     assert "unknown init 'foo'; valid: keras, torch" in _error_line(result, 2)
+
+
+@pytest.mark.parametrize(("command", "hint"), [("train", "--batch-size"),
+                                               ("evaluate", "free memory")])
+def test_out_of_memory_hint_fits_the_classify_command(corpus, tmp_path, monkeypatch, command,
+                                                      hint):
+    """evaluate and predict have no --batch-size/--maxlen: their hint must not name them."""
+    from embedkit.classify import run
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(run, "train_files", exhausted)
+    monkeypatch.setattr(run, "evaluate_files", exhausted)
+    args = [corpus, "-o", tmp_path / "m.pt"] if command == "train" else [tmp_path / "m.pt", corpus]
+    line = _error_line(run_cli("classify", command, *args), 1)
+    assert line.startswith("Error: out of memory; ") and hint in line
+    assert ("--batch-size" in line) == (command == "train")

@@ -138,9 +138,17 @@ def test_predict_an_empty_file_or_stdin_names_it(tmp_path, gensim_data):
     assert line.startswith("Error: standard input: empty")
 
 
-@pytest.mark.parametrize("option", ["lr", "clip_norm", "time_budget", "C"])
-@pytest.mark.parametrize("value", [float("nan"), float("inf")])
-def test_the_python_configs_refuse_non_finite_numbers(option, value):
+@pytest.mark.parametrize(("option", "value"), [
+    ("lr", float("nan")), ("lr", float("inf")), ("adversarial", float("inf")),
+    ("clip_norm", float("nan")), ("time_budget", float("nan")), ("C", float("nan"))])
+def test_the_python_configs_refuse_nan_and_an_infinite_rate(option, value):
     """ClassifierConfig(lr=inf) was accepted and trained a model of NaN weights."""
-    with pytest.raises(UsageError, match="must be a finite number"):
+    with pytest.raises(UsageError, match="must be a (finite )?number"):
         ClassifierConfig(model="avgpool", **{option: value})
+
+
+@pytest.mark.parametrize("option", ["clip_norm", "time_budget", "C"])
+def test_infinity_is_no_limit_where_it_means_one(option):
+    """Models saved with --time-budget inf (or clip_norm / C) load: the config is rebuilt
+    from the file, so refusing inf there would lock users out of working models."""
+    assert getattr(ClassifierConfig(model="avgpool", **{option: float("inf")}), option) > 1e308

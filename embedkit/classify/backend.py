@@ -20,8 +20,9 @@ NETWORK_NAMES = ("flatten", "avgpool", "multihot", "rnn", "lstm", "gru", "birnn"
 name needs no PyTorch."""
 RECURRENT_NAMES = ("rnn", "lstm", "gru", "birnn", "bilstm", "bigru")
 POOLINGS = ("last", "max", "mean")
-INITS = ("keras", "torch")
 """What a recurrent model's output layer reads: its last state, or a max/mean over tokens."""
+INITS = ("keras", "torch")
+"""Weight initialisations: Keras' (Glorot, orthogonal, forget bias 1) or PyTorch's."""
 
 
 def require(module: str) -> ModuleType:

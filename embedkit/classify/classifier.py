@@ -165,8 +165,8 @@ class ClassifierConfig:
         for name in ("validation", "test"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise UsageError(f"{name} fraction must be in [0, 1), got {getattr(self, name)}")
-        if not math.isfinite(self.C):  # scikit-learn crashes on NaN
-            raise UsageError(f"--C must be a finite number, got {self.C}")
+        if math.isnan(self.C):  # scikit-learn crashes on it (inf: no regularisation)
+            raise UsageError("--C must be a number, got nan")
         if self.C < 0:
             raise UsageError(f"C must be >= 0 (0 = the model's default), got {self.C} (--C)")
         if not 0 <= self.seed < 2**32:

@@ -37,10 +37,13 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, got {getattr(self, name)} "
                                  f"(--{name.replace('_', '-')})")
-        for name in ("lr", "clip_norm", "time_budget", "adversarial"):
+        for name in ("lr", "adversarial"):
             if not math.isfinite(getattr(self, name)):  # NaN/inf crash torch or train NaNs
                 raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got "
                                  f"{getattr(self, name)}")
+        for name in ("clip_norm", "time_budget"):  # inf: no limit, as 0
+            if math.isnan(getattr(self, name)):
+                raise UsageError(f"--{name.replace('_', '-')} must be a number, got nan")
         if self.lr <= 0:
             raise UsageError(f"lr must be > 0, got {self.lr} (--lr)")
         if not 0.0 <= self.average < 1.0:

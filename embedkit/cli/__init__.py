@@ -145,7 +145,7 @@ _MEMORY_HINTS = {
     "build word2vec": "lower --dim or raise --min-count",
     "build fasttext": "lower --dim or --bucket, or raise --min-count",
     "index": "choose a compressed --type (ivfpq, sq8) or a smaller --M",
-    "classify": "lower --batch-size, --maxlen, --max-words or --units",
+    "classify train": "lower --batch-size, --maxlen, --max-words or --units",
 }
 
 

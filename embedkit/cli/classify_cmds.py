@@ -105,9 +105,9 @@ def train(
                                   "(0 = the weights as trained)."),
     adversarial: float = typer.Option(0.0, help="Adversarial training (Miyato et al. 2017): "
                                       "each batch also trains on its embedded tokens moved "
-                                      "this far (L2 per text) along the loss gradient, e.g. "
-                                      "1 with --normalize scale; doubles the time per batch "
-                                      "(0 = off)."),
+                                      "this far (L2 per text) along the loss gradient; "
+                                      "about 0.3-1 with --normalize scale (the paper's 5 "
+                                      "on its rows); doubles the time per batch (0 = off)."),
     refit: bool = typer.Option(False, help="After early stopping, train a fresh network on "
                                "the training + validation texts for the epochs validation "
                                "chose, and keep that one."),
