@@ -12,14 +12,7 @@ from typing import Any
 import typer
 
 from embedkit import store, workspace
-from embedkit.cli.common import (
-    emit_json,
-    emit_table,
-    home_option,
-    json_option,
-    not_empty,
-    report,
-)
+from embedkit.cli.common import emit_json, emit_table, home_option, json_option, not_empty, report
 from embedkit.errors import UsageError
 from embedkit.tokens import TokenizerConfig
 

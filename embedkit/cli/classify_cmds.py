@@ -7,14 +7,7 @@ from typing import Any
 
 import typer
 
-from embedkit.cli.common import (
-    emit_json,
-    emit_table,
-    emit_tsv,
-    home_option,
-    json_option,
-    not_empty,
-)
+from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, json_option, not_empty
 
 FORMAT_HELP = "Dataset layout: auto, folders, fasttext, label-first, table or reuters."
 

@@ -9,14 +9,7 @@ from typing import Any
 import typer
 
 from embedkit import workspace
-from embedkit.cli.common import (
-    emit_json,
-    emit_table,
-    emit_tsv,
-    home_option,
-    json_option,
-    not_empty,
-)
+from embedkit.cli.common import emit_json, emit_table, emit_tsv, home_option, json_option, not_empty
 from embedkit.errors import InputFormatError, UsageError
 from embedkit.store import load
 from embedkit.textfile import read_utf8
