@@ -330,13 +330,8 @@ class Corpus:
 
     def _warn_unused_tag(self) -> None:
         """Say once when a document tag was given but no file was read as XML or SGML."""
-        tag, formats = self.config.document_tag, self.stats.formats
-        if not tag or not formats or {"xml", "sgml"} & set(formats) or self._tag_warned:
-            return
-        self._tag_warned = True
-        log.warning("document tag <%s> (--document-tag) was not used: no file was read as "
-                    "XML or SGML (read as %s); give --format xml or sgml if they are", tag,
-                    ", ".join(sorted(formats)))
+        if not self._tag_warned:
+            self._tag_warned = warn_unused_tag(self.config.document_tag, self.stats.formats)
 
     def _fault(self, name: str, reason: str, kept: int) -> None:
         """A file that failed to read: skipped, or read in part when pieces of it were
@@ -415,6 +410,18 @@ class Corpus:
         else:  # lines, paragraphs: pieces of whole lines, split into documents later
             for text in chunks(blocks, BLOCK, "\n\n" if fmt == "paragraphs" else "\n"):
                 yield fmt, text
+
+
+def warn_unused_tag(tag: str | None, formats: Iterable[str]) -> bool:
+    """Log that ``tag`` (``--document-tag``) was not used when no file was read as XML or
+    SGML (``formats``: those the files were read as); True when it did."""
+    formats = set(formats)
+    if not tag or not formats or {"xml", "sgml"} & formats:
+        return False
+    log.warning("document tag <%s> (--document-tag) was not used: no file was read as XML "
+                "or SGML (read as %s); give --format xml or sgml if they are", tag,
+                ", ".join(sorted(formats)))
+    return True
 
 
 class TokenStream:

@@ -73,7 +73,7 @@ from embedkit.build import (
     resolve_preset,
 )
 from embedkit.cooccur import CountConfig, merge
-from embedkit.corpus import Corpus
+from embedkit.corpus import Corpus, warn_unused_tag
 from embedkit.errors import EmbedkitError, InputFormatError, UsageError
 from embedkit.pmi import PMIConfig, weight
 from embedkit.shards import (
@@ -324,6 +324,8 @@ def tokenize_distributed(client: Any, corpus: Corpus, tokenizer: TokenizerConfig
     for summary in done.summaries:
         for name, reason in summary["skipped"]:
             log.warning("skipping %s: %s", name, reason)
+    warn_unused_tag(corpus.config.document_tag,  # the workers' own warnings are not shown
+                    {f for s in done.summaries for f in s["stats"].get("formats", {})})
     if done.total_tokens == 0:  # worded as the single-machine Corpus.check_not_empty
         skipped = [f"{n}: {r}" for s in done.summaries for n, r in s["skipped"]][:3]
         where = ", ".join(corpus.paths[:3]) + (" ..." if len(corpus.paths) > 3 else "")

@@ -268,7 +268,8 @@ def tokenize_shard(shard: Shard, config: CorpusConfig, tokenizer: TokenizerConfi
     lengths = np.fromiter((d.size for d in read.docs), np.int64, len(read.docs))
     ids = np.concatenate(read.docs) if read.docs else np.empty(0, np.int32)
     return ShardTokens(shard.number, read.words, read.counts, ids,
-                       np.concatenate([[0], np.cumsum(lengths)]), read.stats,
+                       np.concatenate([[0], np.cumsum(lengths)]),
+                       {**read.stats, "formats": dict(corpus.stats.formats)},
                        list(corpus.stats.skipped))
 
 

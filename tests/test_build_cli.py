@@ -203,16 +203,35 @@ def test_an_unexpected_error_reaches_the_caller_unchanged(lee, home, monkeypatch
         run_cli("build", "ppmi", lee, "--name", "x", "--dim", "3")
 
 
+def _wait_for_children(pid: int, timeout: float = 60.0) -> None:
+    """Until process ``pid`` has started a child process (Linux /proc), or ``timeout``."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tasks = Path(f"/proc/{pid}/task")
+        if not tasks.exists():
+            return
+        try:
+            if any((task / "children").read_text().strip() for task in tasks.iterdir()):
+                time.sleep(0.3)
+                return
+        except OSError:  # a thread ended while being read
+            pass
+        time.sleep(0.05)
+
+
 def test_ctrl_c_while_tokenising_ends_cleanly(home, shared_data):
     import signal
     import subprocess
     import sys
-    import time
 
     proc = subprocess.Popen([sys.executable, "-m", "embedkit", "build", "ppmi",
                              str(shared_data / "corpus_dickens"), "--name", "c", "--dim", "20",
                              "--max-vocab", "5000"], stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # reading and tokenising in the worker processes (the build takes ~8 s)
+    _wait_for_children(proc.pid)  # reading and tokenising in worker processes (~8 s build);
+    # a fixed sleep sent the signal during the imports on a loaded machine (exit by SIGINT)
     assert proc.poll() is None, "the build ended before the signal could test anything"
     proc.send_signal(signal.SIGINT)
     stderr = proc.communicate(timeout=60)[1]  # no hang on the workers

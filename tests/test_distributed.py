@@ -402,3 +402,14 @@ def test_a_corpus_without_words_names_its_files_and_what_to_check(client, tmp_pa
         with pytest.raises(InputFormatError) as err:
             build_with([empty], dim=2)
         assert str(empty) in str(err.value) and "--glob and --format" in str(err.value)
+
+
+def test_an_unused_document_tag_is_said_on_a_cluster_too(client, gensim_data, caplog):
+    """The workers' own warning goes nowhere (their logs are quiet): the client says it,
+    as the single-machine build does."""
+    corpus = Corpus([gensim_data / "lee.cor"], CorpusConfig(document_tag="doc"))
+    with caplog.at_level("WARNING", logger="embedkit"):
+        dist.build_ppmi_svd_distributed(corpus, client=client, dim=2, min_count=5)
+    said = [r.getMessage() for r in caplog.records if "was not used" in r.getMessage()]
+    assert said == ["document tag <doc> (--document-tag) was not used: no file was read as "
+                    "XML or SGML (read as text); give --format xml or sgml if they are"]
