@@ -446,7 +446,7 @@ def test_empty_paths_are_usage_errors_before_any_work(corpus, tmp_path, monkeypa
     and an empty -o failed only after training."""
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "m.pt"
-    for args, where in (([corpus, "-o", ""], "'--output' / '-o'"),
+    for args, where in (([corpus, "-o", ""], "'--output' / '--out' / '-o'"),
                         ([corpus, "-o", out, "--history", ""], "'--history'"),
                         ([corpus, "-o", out, "--test-data", ""], "'--test-data'")):
         result = run_cli("classify", "train", *args, "--model", "bow-logreg")

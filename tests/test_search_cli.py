@@ -343,7 +343,7 @@ def test_empty_file_names_are_usage_errors(lee, tmp_path, monkeypatch):
     """'' was read as '.': '.: no such benchmark file' (exit 1), '. is not a regular file'."""
     monkeypatch.chdir(tmp_path)
     for args, where in ((["evaluate", "lee", "--pairs", ""], "'--pairs'"),
-                        (["plot", "lee", lee.words[5], "-o", ""], "'--out' / '-o'"),
+                        (["plot", "lee", lee.words[5], "-o", ""], "'--out' / '--output' / '-o'"),
                         (["export", "lee", "", "-f", "glove"], "'file'")):
         _one_error_line(run_cli(*args), 2, f"Invalid value for {where}: is empty; give a path")
 
