@@ -98,14 +98,13 @@ def _copy_results(out: Path, names: list[str], since: float) -> None:
     if out.resolve() == results.resolve():
         return
     out.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        for path in results.glob(f"bench_{name}*"):
-            for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
-                if not file.is_file() or file.stat().st_mtime < since - 1:  # an earlier run's
-                    continue
-                target = out / file.relative_to(results)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(file, target)
+    prefixes = tuple(f"bench_{name}" for name in names)
+    for file in written_since(since):
+        if file.is_relative_to(results) and file.relative_to(results).parts[0].startswith(
+                prefixes):
+            target = out / file.relative_to(results)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(file, target)
 
 
 def _env() -> dict[str, str]:
